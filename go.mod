@@ -1,0 +1,3 @@
+module github.com/meshreach/meshreach
+
+go 1.26.0
