@@ -253,6 +253,7 @@ type Service struct {
 	Selector    map[string]string // nil: no selector (no endpoints from pods)
 	Ports       []ServicePort
 	Headless    bool     // clusterIP: None
+	ClusterIP   string   // spec.clusterIP when set and not "None"
 	ExportTo    []string // networking.istio.io/exportTo; nil = unset (mesh default)
 	Annotations map[string]string
 	Labels      map[string]string
