@@ -24,13 +24,6 @@ type route struct {
 	steps []Step
 }
 
-// injection decides whether w runs a sidecar (T1; an Observed value from a
-// live dump wins). Steps have Stage StageInjection, Side Client and Subject
-// w.ID; callers re-tag Side for servers.
-func (e *engine) injection(w *mesh.Workload) (bool, []Step) {
-	panic("sim: injection not implemented")
-}
-
 // outbound decides what client's sidecar does with a connection to d
 // (client is injected). It applies, in order: outbound interception
 // exclusions (§6), the Sidecar scope (T2, T3, exportTo), and the outbound
