@@ -117,6 +117,7 @@ type Builder struct {
 	peerAuths  []PeerAuthentication
 	destRules  []DestinationRule
 	warnings   []*Error
+	manifests  *manifestState // objects AddManifest decoded but not yet folded (load.go)
 }
 
 // SetConfig replaces the mesh configuration.
@@ -187,6 +188,7 @@ const impliedNamespacePrefix = "namespace is not declared"
 // reported in the returned [ErrorList]; on error the Mesh is nil. The
 // Builder may be reused afterwards.
 func (b *Builder) Build() (*Mesh, error) {
+	b.flushManifests()
 	m := &Mesh{config: b.Config()}
 	var errs ErrorList
 	dup := func(kind string, pos, first Pos, ref Ref) {
