@@ -17,6 +17,7 @@ type Simulator struct {
 // engine is the evaluation state shared by every stage; read-only after New.
 type engine struct {
 	*index
+	sec *security // PeerAuthentication and DestinationRule lookups (tls.go)
 }
 
 // New builds a Simulator for m. The mesh is not copied: it is immutable.
@@ -24,7 +25,8 @@ func New(m *mesh.Mesh) *Simulator {
 	if m == nil {
 		panic("sim: New called with a nil *mesh.Mesh")
 	}
-	return &Simulator{e: &engine{index: newIndex(m)}}
+	ix := newIndex(m)
+	return &Simulator{e: &engine{index: ix, sec: newSecurity(ix)}}
 }
 
 // Mesh returns the mesh the simulator was built from.
@@ -60,6 +62,7 @@ type dest struct {
 	pod     *mesh.Workload       // destPod
 	port    uint32               // the port dialled
 	svcPort *mesh.ServicePort    // destService: the Service port dialled; nil if it has none
+	routed  *mesh.ServiceEntry   // destServiceEntry: the copy the client's sidecar routes to, once outbound chose it
 }
 
 // serviceEntryMatch is a ServiceEntry that declares a host, with the port
@@ -186,6 +189,7 @@ func (s *Simulator) Probe(p Probe) (Verdict, error) {
 		steps = append(steps, rt.steps...)
 		if rt.entry != nil {
 			v.Service = rt.entry.Ref
+			d.routed = rt.entry
 		}
 	} else {
 		rt.kind = routeBypass
