@@ -206,19 +206,11 @@ func (p *parser) expectation(index int, n *yaml.Node) (Expectation, bool) {
 		x.Probe.From = id
 	}
 	if v, ok := scalar("to", true); ok {
-		s := strings.TrimSpace(v.Value)
-		switch {
-		case strings.Contains(s, "/"):
-			id, err := mesh.ParseWorkloadID(s)
-			if err != nil {
-				bad(v.Line, "to", fmt.Errorf("%w %q (want a host name, or namespace/workload for a pod IP)", mesh.ErrInvalidValue, v.Value))
-			}
-			x.Probe.ToWorkload = id
-		case !validHost(s):
-			bad(v.Line, "to", fmt.Errorf("%w %q (want a host name, or namespace/workload for a pod IP)", mesh.ErrInvalidValue, v.Value))
-		default:
-			x.Probe.To = s
+		to, pod, err := ParseDestination(v.Value)
+		if err != nil {
+			bad(v.Line, "to", err)
 		}
+		x.Probe.To, x.Probe.ToWorkload = to, pod
 	}
 	if v, ok := scalar("port", true); ok {
 		n, err := strconv.ParseUint(v.Value, 10, 32)
@@ -259,6 +251,22 @@ func (p *parser) expectation(index int, n *yaml.Node) (Expectation, bool) {
 		x.Note = strings.TrimSpace(v.Value)
 	}
 	return x, len(p.errs) == before
+}
+
+// ParseDestination parses a destination as the to field spells it: a host
+// name (returned as to, trimmed) or "namespace/workload" for a direct call
+// to a pod IP (returned as pod). The error wraps [mesh.ErrInvalidValue].
+func ParseDestination(s string) (to string, pod mesh.WorkloadID, err error) {
+	t := strings.TrimSpace(s)
+	switch {
+	case strings.Contains(t, "/"):
+		if pod, err = mesh.ParseWorkloadID(t); err == nil {
+			return "", pod, nil
+		}
+	case validHost(t):
+		return t, mesh.WorkloadID{}, nil
+	}
+	return "", mesh.WorkloadID{}, fmt.Errorf("%w %q (want a host name, or namespace/workload for a pod IP)", mesh.ErrInvalidValue, s)
 }
 
 func isField(k string) bool {

@@ -363,3 +363,40 @@ func TestExpectationString(t *testing.T) {
 		})
 	}
 }
+
+func TestParseDestination(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		reason  string
+		in      string
+		to      string
+		pod     mesh.WorkloadID
+		wantErr string
+	}{
+		{name: "short name", reason: "a Service in the client's namespace", in: "cart", to: "cart"},
+		{name: "fqdn with dot", reason: "a trailing dot is a valid absolute name", in: "cart.shop.svc.cluster.local.", to: "cart.shop.svc.cluster.local."},
+		{name: "spaces", reason: "surrounding spaces are trimmed", in: " api.example.com ", to: "api.example.com"},
+		{name: "pod", reason: "a slash means namespace/workload", in: "shop/cart", pod: wid("shop", "cart")},
+		{name: "empty", reason: "a destination is needed", in: "", wantErr: `invalid value "" (want a host name, or namespace/workload for a pod IP)`},
+		{name: "empty label", reason: "a..b is not a DNS name", in: "a..b", wantErr: `invalid value "a..b" (want a host name, or namespace/workload for a pod IP)`},
+		{name: "half pod", reason: "both namespace and workload are needed", in: "shop/", wantErr: `invalid value "shop/" (want a host name, or namespace/workload for a pod IP)`},
+		{name: "underscore", reason: "underscores are not host characters", in: "my_svc", wantErr: `invalid value "my_svc" (want a host name, or namespace/workload for a pod IP)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			to, pod, err := expect.ParseDestination(tc.in)
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+				if !errors.Is(err, mesh.ErrInvalidValue) {
+					t.Errorf("error %v does not wrap mesh.ErrInvalidValue", err)
+				}
+			}
+			if d := cmp.Diff([]any{tc.to, tc.pod, tc.wantErr}, []any{to, pod, gotErr}); d != "" {
+				t.Errorf("ParseDestination(%q) mismatch (-want +got) (%s):\n%s", tc.in, tc.reason, d)
+			}
+		})
+	}
+}
