@@ -37,8 +37,12 @@ func fxSvc(ns, name string, ports ...mesh.ServicePort) mesh.Service {
 		Ports: ports, Pos: mesh.Pos{File: ns + ".yaml", Line: 20}}
 }
 
-func fxHTTP(n uint32) mesh.ServicePort { return mesh.ServicePort{Name: fmt.Sprintf("http-%d", n), Port: n} }
-func fxTCP(n uint32) mesh.ServicePort  { return mesh.ServicePort{Name: fmt.Sprintf("tcp-%d", n), Port: n} }
+func fxHTTP(n uint32) mesh.ServicePort {
+	return mesh.ServicePort{Name: fmt.Sprintf("http-%d", n), Port: n}
+}
+func fxTCP(n uint32) mesh.ServicePort {
+	return mesh.ServicePort{Name: fmt.Sprintf("tcp-%d", n), Port: n}
+}
 
 func fxSidecar(ns, name string, egress ...mesh.EgressListener) mesh.Sidecar {
 	return mesh.Sidecar{Ref: mesh.Ref{Kind: "Sidecar", Namespace: ns, Name: name}, Egress: egress, Created: fxT0,
@@ -160,9 +164,13 @@ func runOutbound(t *testing.T, tc outboundCase) {
 	}
 }
 
-func sidecarRef(ns, name string) mesh.Ref { return mesh.Ref{Kind: "Sidecar", Namespace: ns, Name: name} }
-func svcRef(ns, name string) mesh.Ref     { return mesh.Ref{Kind: "Service", Namespace: ns, Name: name} }
-func seRef(ns, name string) mesh.Ref      { return mesh.Ref{Kind: "ServiceEntry", Namespace: ns, Name: name} }
+func sidecarRef(ns, name string) mesh.Ref {
+	return mesh.Ref{Kind: "Sidecar", Namespace: ns, Name: name}
+}
+func svcRef(ns, name string) mesh.Ref { return mesh.Ref{Kind: "Service", Namespace: ns, Name: name} }
+func seRef(ns, name string) mesh.Ref {
+	return mesh.Ref{Kind: "ServiceEntry", Namespace: ns, Name: name}
+}
 
 func withConfig(f func(*mesh.Config)) func(*mesh.Builder) {
 	return func(b *mesh.Builder) {
@@ -199,7 +207,9 @@ func annotateWeb(ann map[string]string) func(*mesh.Builder) {
 	}
 }
 
-func withSE(se mesh.ServiceEntry) func(*mesh.Builder) { return func(b *mesh.Builder) { b.AddServiceEntry(se) } }
+func withSE(se mesh.ServiceEntry) func(*mesh.Builder) {
+	return func(b *mesh.Builder) { b.AddServiceEntry(se) }
+}
 
 func TestOutbound(t *testing.T) {
 	t.Parallel()
@@ -320,7 +330,7 @@ func TestOutbound(t *testing.T) {
 			wantBy:    mesh.Ref{},
 			wantSteps: []string{"Service ns2/db (host db.ns2.svc.cluster.local) is not exported to namespace shop (exportTo [.])", "PassthroughCluster"}},
 		{name: "case23/export-dot-explicit-host", reason: "§3.3: an explicit ns2/db host cannot import an invisible service either",
-			edit: both(exportDB([]string{"."}), addSidecar(fxSidecar("shop", "default", fxHosts("ns2/db.ns2.svc.cluster.local")))),
+			edit:  both(exportDB([]string{"."}), addSidecar(fxSidecar("shop", "default", fxHosts("ns2/db.ns2.svc.cluster.local")))),
 			probe: Probe{To: "db.ns2", Port: 5432}, want: routePassthrough, wantSteps: []string{"not exported to namespace shop"}},
 		{name: "case23/export-dot-registry-only-tcp", reason: "§10 case 23: REGISTRY_ONLY resets a TCP connection",
 			edit: both(exportDB([]string{"."}), registryOnly), probe: Probe{To: "db.ns2", Port: 5432}, want: routeBlackhole,
@@ -352,7 +362,7 @@ func TestOutbound(t *testing.T) {
 			edit: withConfig(func(c *mesh.Config) { c.DefaultServiceExportTo = []string{"."} }), probe: Probe{To: "db.ns2", Port: 5432},
 			want: routePassthrough, wantSteps: []string{"the mesh defaultServiceExportTo [.]"}},
 		{name: "case24/annotation-star-overrides-default", reason: "§10 case 24: exportTo * on the Service makes it visible",
-			edit: both(withConfig(func(c *mesh.Config) { c.DefaultServiceExportTo = []string{"."} }), exportDB([]string{"*"})),
+			edit:  both(withConfig(func(c *mesh.Config) { c.DefaultServiceExportTo = []string{"."} }), exportDB([]string{"*"})),
 			probe: Probe{To: "db.ns2", Port: 5432}, want: routeService},
 		{name: "case24/se-default-export", reason: "§3.3: an SE without exportTo follows the mesh default too",
 			edit: both(withConfig(func(c *mesh.Config) { c.DefaultServiceExportTo = []string{"."} }),
@@ -392,13 +402,13 @@ func TestOutbound(t *testing.T) {
 				b.AddService(fxSvc("istio-system", "gw", fxTCP(9080)))
 			}), probe: Probe{To: "gw.istio-system", Port: 9080, Protocol: TCP}, want: routeService},
 		{name: "case25/port-listener-needs-port", reason: "§3.4: a port listener imports only services with that port",
-			edit: addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 9080, Protocol: "HTTP", Name: "http"}, Hosts: []string{"*/*"}})),
+			edit:  addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 9080, Protocol: "HTTP", Name: "http"}, Hosts: []string{"*/*"}})),
 			probe: Probe{To: "cart", Port: 9080, Protocol: HTTP}, want: routePassthrough},
 		{name: "case25/no-catch-all", reason: "§3.4: ports not listed are absent without a catch-all",
-			edit: addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 9080, Protocol: "HTTP", Name: "http"}, Hosts: []string{"*/*"}})),
+			edit:  addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 9080, Protocol: "HTTP", Name: "http"}, Hosts: []string{"*/*"}})),
 			probe: Probe{To: "cart", Port: 8080, Protocol: HTTP}, want: routePassthrough, wantSteps: []string{"no egress listener for port 8080"}},
 		{name: "case25/capture-none-ignored", reason: "§3.4: a captureMode NONE listener does not see redirected traffic",
-			edit: addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 8080, Protocol: "HTTP", Name: "http"}, CaptureMode: "NONE", Hosts: []string{"*/*"}})),
+			edit:  addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 8080, Protocol: "HTTP", Name: "http"}, CaptureMode: "NONE", Hosts: []string{"*/*"}})),
 			probe: Probe{To: "cart", Port: 8080, Protocol: HTTP}, want: routePassthrough, wantSteps: []string{"captureMode NONE"}},
 		{name: "case27/exclusion", reason: "§10 case 27 (≥1.31): */* minus kube-system",
 			edit: addSidecar(fxSidecar("shop", "default", fxHosts("*/*", "~kube-system/*"))), probe: Probe{To: "dns.kube-system", Port: 5432},
@@ -432,7 +442,7 @@ func TestOutbound(t *testing.T) {
 			}()), withSE(fxSE("ns2", "api-old", []string{"api.foo.com"}, mesh.ServiceEntryPort{Number: 443, Protocol: "TLS", Name: "tls"}))),
 			probe: Probe{To: "api.foo.com", Port: 443, Protocol: HTTPS}, want: routeService, wantEntry: seRef("ns2", "api-old")},
 		{name: "collision/kube-beats-se", reason: "§3.2/T3 step 5: a Kubernetes Service beats a ServiceEntry outside the proxy's namespace",
-			edit: withSE(fxSE("ns1", "squat", []string{"db.ns2.svc.cluster.local"}, mesh.ServiceEntryPort{Number: 5432, Protocol: "TCP", Name: "tcp"})),
+			edit:  withSE(fxSE("ns1", "squat", []string{"db.ns2.svc.cluster.local"}, mesh.ServiceEntryPort{Number: 5432, Protocol: "TCP", Name: "tcp"})),
 			probe: Probe{To: "db.ns2", Port: 5432}, want: routeService, wantBy: svcRef("ns2", "db")},
 		{name: "collision/only-imported-copies-count", reason: "§3.2: collision is resolved among imported copies only",
 			edit: both(addSidecar(fxSidecar("shop", "default", fxHosts("ns2/*"))),
@@ -460,7 +470,7 @@ func TestOutbound(t *testing.T) {
 			probe: Probe{To: "api.eu.example.com", Port: 5432}, want: routeBypass, wantBy: mesh.Ref{Kind: "Deployment", Namespace: "shop", Name: "web"},
 			wantSteps: []string{"never sees it"}},
 		{name: "case29/exclude-port-other-port", reason: "§10 case 29: other ports are still captured",
-			edit: both(registryOnly, annotateWeb(map[string]string{"traffic.sidecar.istio.io/excludeOutboundPorts": "5432"})),
+			edit:  both(registryOnly, annotateWeb(map[string]string{"traffic.sidecar.istio.io/excludeOutboundPorts": "5432"})),
 			probe: Probe{To: "api.eu.example.com", Port: 443, Protocol: HTTPS}, want: routeBlackhole},
 		{name: "case30/ip-exclusion-before-port-inclusion", reason: "§10 case 30: 10.1.2.3:80 bypasses (IP exclusion first)",
 			edit: both(clusterIP("ns1", "svc", "10.1.2.3", fxHTTP(80)), annotateWeb(map[string]string{
@@ -638,7 +648,7 @@ func TestInboundCaptured(t *testing.T) {
 		{name: "include-list-miss", reason: "§6: a port outside the list is not captured",
 			ann: map[string]string{"traffic.sidecar.istio.io/includeInboundPorts": "9080"}, port: 8080, wantBy: true},
 		{name: "include-list-ignores-excludes", reason: "§6: exclusions only matter in * mode",
-			ann: map[string]string{"traffic.sidecar.istio.io/includeInboundPorts": "8080", "traffic.sidecar.istio.io/excludeInboundPorts": "8080"},
+			ann:  map[string]string{"traffic.sidecar.istio.io/includeInboundPorts": "8080", "traffic.sidecar.istio.io/excludeInboundPorts": "8080"},
 			port: 8080, want: true, wantBy: true},
 	}
 	for _, tc := range tests {
