@@ -342,6 +342,12 @@ func TestDestinationRuleLookup(t *testing.T) {
 				d.Subsets = []mesh.Subset{{Name: "v1", TrafficPolicy: &mesh.TrafficPolicy{TLS: mesh.TLSDisable, PortLevel: []mesh.PortTrafficPolicy{{Port: 80}}}}}
 				return d
 			}()}, clientNS: "a", subset: "v1", want: drRef("b", "d"), wantTLS: mesh.TLSUnset},
+		{name: "separate-exportTo-last-wins", reason: "mergeDestinationRule keeps rules with different exportTo apart; SidecarScope.DestinationRule takes the last selector-less one",
+			drs:      []mesh.DestinationRule{dr("a", "old", host, tlsPolicy(mesh.TLSDisable)), withExport(at(dr("a", "new", host, tlsPolicy(mesh.TLSSimple)), time.Second), ".")},
+			clientNS: "a", want: drRef("a", "new"), wantTLS: mesh.TLSSimple},
+		{name: "same-exportTo-merge", reason: "mergeDestinationRule merges rules with equal exportTo: the oldest's policy wins",
+			drs:      []mesh.DestinationRule{dr("a", "old", host, tlsPolicy(mesh.TLSDisable)), at(dr("a", "new", host, tlsPolicy(mesh.TLSSimple)), time.Second)},
+			clientNS: "a", want: drRef("a", "old"), wantTLS: mesh.TLSDisable},
 		{name: "root-client-private", reason: "§3.3 step 1 for a client in the root namespace: root private rules",
 			drs:      []mesh.DestinationRule{withExport(dr("istio-system", "p", host, tlsPolicy(mesh.TLSDisable)), ".")},
 			clientNS: "istio-system", want: drRef("istio-system", "p"), wantTLS: mesh.TLSDisable},
