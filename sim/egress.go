@@ -317,11 +317,24 @@ func (e *engine) visible(r *registryService, ns string) (bool, string) {
 	return false, fmt.Sprintf("%s is not exported to namespace %s (%s %v)", r, ns, src, set)
 }
 
-// importResult is whether a listener imports a service, and why.
+// importResult is whether a listener imports a service, and why not.
+// The reason is rendered lazily: scans over the registry discard most.
 type importResult struct {
-	ok    bool
-	entry string // the egress host entry that imported it, as written
-	why   string // when !ok
+	ok       bool
+	entry    string // the egress host entry that imported it, as written
+	excluded string // the exclusion entry that dropped it
+	noPort   bool   // a port listener and a service without that port
+}
+
+// why renders the reason a service was not imported.
+func (res importResult) why(l *egressListener, r *registryService) string {
+	switch {
+	case res.excluded != "":
+		return fmt.Sprintf("%s excludes %s with host %q", l.name(), r, res.excluded)
+	case res.noPort:
+		return fmt.Sprintf("%s only imports services with port %d, and %s has none", l.name(), l.port, r)
+	}
+	return fmt.Sprintf("no host of %s %q matches %s", l.name(), l.hosts, r)
 }
 
 // imports decides T3 steps 2-4 for one listener and a visible service
@@ -331,28 +344,28 @@ type importResult struct {
 // also needs the service to have that port.
 func (l *egressListener) imports(r *registryService) importResult {
 	nsHosts, wildHosts := l.byNS[r.ns], l.byNS[wildcardNamespace]
-	for _, hc := range []*hostClass{nsHosts, wildHosts} {
+	for _, hc := range [2]*hostClass{nsHosts, wildHosts} {
 		if hc == nil {
 			continue
 		}
 		if x, ok := hc.excludedBy(r.host); ok {
-			return importResult{why: fmt.Sprintf("%s excludes %s with host %q", l.name(), r, hc.raw[x])}
+			return importResult{excluded: hc.raw[x]}
 		}
 	}
-	for _, hc := range []*hostClass{nsHosts, wildHosts} {
+	for _, hc := range [2]*hostClass{nsHosts, wildHosts} {
 		if hc == nil {
 			continue
 		}
 		if m, ok := hc.matches(r.host); ok {
 			if l.port != 0 {
 				if _, has := r.portProtocol(l.port); !has {
-					return importResult{why: fmt.Sprintf("%s only imports services with port %d, and %s has none", l.name(), l.port, r)}
+					return importResult{noPort: true}
 				}
 			}
 			return importResult{ok: true, entry: hc.raw[m]}
 		}
 	}
-	return importResult{why: fmt.Sprintf("no host of %s %q matches %s", l.name(), l.hosts, r)}
+	return importResult{}
 }
 
 // registryOrder sorts services as servicesExportedToNamespace lists them
@@ -452,87 +465,101 @@ func (e *engine) candidates(d *dest, ns string) [][]*registryService {
 	return out
 }
 
-// allServices lists every registry service, for scans over a port.
-func (e *engine) allServices() []*registryService {
-	out := make([]*registryService, 0, len(e.services)+len(e.entries))
+// eachService calls f with every registry service, in namespace and name
+// order, until f returns false. The value passed is reused between calls.
+func (e *engine) eachService(f func(*registryService) bool) {
+	var r registryService
 	for _, s := range e.services {
-		out = append(out, &registryService{host: s.host, ns: s.svc.Ref.Namespace, svc: s})
+		r = registryService{host: s.host, ns: s.svc.Ref.Namespace, svc: s}
+		if !f(&r) {
+			return
+		}
 	}
 	for _, se := range e.entries {
 		for _, h := range se.Hosts {
-			out = append(out, &registryService{host: h, ns: se.Ref.Namespace, se: se, created: se.Created})
+			r = registryService{host: h, ns: se.Ref.Namespace, se: se, created: se.Created}
+			if !f(&r) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // portListenerKeys returns the listener addresses the port listener l
-// creates on its port, with whether each can carry HTTP (an HTTP or
-// auto-detected listener). Hostname collisions inside l are ignored: they
-// only drop copies of a hostname, so at worst this over-counts addresses
-// shared by colliding ServiceEntries.
+// creates on its port. Hostname collisions inside l are ignored: they only
+// drop copies of a hostname, so at worst this over-counts addresses shared
+// by colliding ServiceEntries.
 func (e *engine) portListenerKeys(l *egressListener, configNS string) map[string]bool {
 	keys := map[string]bool{}
-	for _, r := range e.allServices() {
-		if ok, _ := e.visible(r, configNS); !ok {
-			continue
+	e.eachService(func(r *registryService) bool {
+		if ok, _ := e.visible(r, configNS); ok && l.imports(r).ok {
+			// The listener port's protocol, not the service's, shapes the
+			// listener (buildSidecarOutboundListeners: port: listenPort).
+			keys[r.listenerKey(l.protocol)] = true
 		}
-		if !l.imports(r).ok {
-			continue
-		}
-		// The listener port's protocol, not the service's, shapes the
-		// listener (buildSidecarOutboundListeners: port: listenPort).
-		k := r.listenerKey(l.protocol)
-		keys[k] = keys[k] || listenerProtocol(l.protocol) != 't'
-	}
+		return true
+	})
 	return keys
 }
 
 // httpListenerOn reports whether the scope has an outbound HTTP listener
 // on 0.0.0.0:port, which catches HTTP to any address on that port: then
 // unknown HTTP gets the catch-all virtual host (allow_any, or block_all's
-// 502 under REGISTRY_ONLY: pilot/pkg/networking/core/httproute.go) instead
-// of the TCP catch-all chain. It returns the service that creates it.
-func (e *engine) httpListenerOn(sc *sidecarScope, port uint32) (*registryService, bool) {
-	locked := map[string]bool{}
+// 502 under REGISTRY_ONLY: pilot/pkg/networking/core/httproute.go
+// buildCatchAllVirtualHost) instead of the TCP catch-all chain. It returns
+// the service whose listener it is.
+func (e *engine) httpListenerOn(sc *sidecarScope, port uint32) (string, bool) {
+	var found string
+	locked := false // a port listener owns 0.0.0.0:port
 	for i := range sc.egress {
 		l := &sc.egress[i]
 		if l.inert != "" || l.port != port {
 			continue
 		}
-		for _, r := range e.allServices() {
+		e.eachService(func(r *registryService) bool {
+			if r.listenerKey(l.protocol) != wildcardAddress {
+				return true
+			}
 			if ok, _ := e.visible(r, sc.configNS); !ok || !l.imports(r).ok {
-				continue
+				return true
 			}
-			k := r.listenerKey(l.protocol)
-			locked[k] = true
-			if k == wildcardAddress && listenerProtocol(l.protocol) != 't' {
-				return r, true
+			locked = true
+			if listenerProtocol(l.protocol) != 't' {
+				found = r.String()
+				return false
 			}
+			return true
+		})
+		if found != "" {
+			return found, true
 		}
 	}
-	if locked[wildcardAddress] {
-		return nil, false
+	if locked {
+		// The catch-all adds nothing to a listener a port listener built
+		// (buildSidecarOutboundListeners, "locked").
+		return "", false
 	}
 	for i := range sc.egress {
 		l := &sc.egress[i]
 		if l.inert != "" || l.port != 0 {
 			continue
 		}
-		for _, r := range e.allServices() {
+		e.eachService(func(r *registryService) bool {
 			proto, has := r.portProtocol(port)
-			if !has {
-				continue
+			if !has || listenerProtocol(proto) == 't' || r.listenerKey(proto) != wildcardAddress {
+				return true
 			}
-			if ok, _ := e.visible(r, sc.configNS); !ok || !l.imports(r).ok {
-				continue
+			if ok, _ := e.visible(r, sc.configNS); ok && l.imports(r).ok {
+				found = r.String()
+				return false
 			}
-			if r.listenerKey(proto) == wildcardAddress && listenerProtocol(proto) != 't' {
-				return r, true
-			}
+			return true
+		})
+		if found != "" {
+			return found, true
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 // Istio protocol names (pkg/config/protocol/instance.go); "" is

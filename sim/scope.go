@@ -75,10 +75,11 @@ func (e *engine) outbound(client *mesh.Workload, d *dest, proto Protocol) route 
 			st.Default += ", mesh config at " + p
 		}
 	}
-	httpL, hasHTTP := e.httpListenerOn(sc, d.port)
 	viaHTTP := ""
-	if hasHTTP && proto.IsHTTP() {
-		viaHTTP = fmt.Sprintf(" (plaintext HTTP on port %d meets the HTTP listener 0.0.0.0:%d of %s, whose catch-all virtual host handles it)", d.port, d.port, httpL)
+	if proto.IsHTTP() {
+		if httpL, ok := e.httpListenerOn(sc, d.port); ok {
+			viaHTTP = fmt.Sprintf(" (plaintext HTTP on port %d meets the HTTP listener 0.0.0.0:%d of %s, whose catch-all virtual host handles it)", d.port, d.port, httpL)
+		}
 	}
 	switch sc.outbound {
 	case mesh.OutboundRegistryOnly:
@@ -186,7 +187,7 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 					imp = append(imp, c)
 					ent = append(ent, res.entry)
 				} else {
-					why = append(why, res.why)
+					why = append(why, res.why(pl, c))
 				}
 			}
 			if chosen := pickOne(imp, sc.configNS); chosen != nil {
@@ -206,7 +207,7 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 				imp = append(imp, c)
 				ent = append(ent, res.entry)
 			} else {
-				why = append(why, res.why)
+				why = append(why, res.why(catchAll, c))
 			}
 		}
 		chosen := pickOne(imp, sc.configNS)
