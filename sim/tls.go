@@ -21,6 +21,8 @@ type security struct {
 	// svcsOf lists the Services selecting each workload, by namespace and
 	// name: the workload's ServiceTargets.
 	svcsOf map[mesh.WorkloadID][]*service
+	// ingress is true when some Sidecar declares ingress listeners.
+	ingress bool
 }
 
 func newSecurity(ix *index) *security {
@@ -33,6 +35,9 @@ func newSecurity(ix *index) *security {
 		for _, w := range sv.endpoints {
 			s.svcsOf[w.ID] = append(s.svcsOf[w.ID], sv)
 		}
+	}
+	for _, sc := range ix.allSidecar {
+		s.ingress = s.ingress || len(sc.Ingress) > 0
 	}
 	return s
 }
@@ -264,7 +269,6 @@ func (e *engine) clientTLS(client *mesh.Workload, d *dest, svcPort uint32, subse
 // port's declared protocol (app TLS on TCP vs HTTP ports).
 func (e *engine) serverAccept(w *mesh.Workload, port uint32, t Transport) (bool, []Step) {
 	mode, steps := e.peerMode(w, port)
-	decl := e.portProtocol(w, port)
 	step := func(ok bool, by mesh.Ref, pos mesh.Pos, def, detail string) (bool, []Step) {
 		s := Step{Stage: StageServer, Side: Server, Subject: w.ID, Detail: detail}
 		if by.IsZero() {
@@ -306,6 +310,7 @@ func (e *engine) serverAccept(w *mesh.Workload, port uint32, t Transport) (bool,
 		return step(false, mesh.Ref{}, mesh.Pos{}, chains+" (STRICT requires a mesh client certificate)",
 			fmt.Sprintf("STRICT on port %d requires an Istio client certificate: TLS without one fails the handshake", port))
 	}
+	decl := e.portProtocol(w, port)
 	if decl.http() {
 		// HTTP ports have no chain for TLS that is not Istio mTLS
 		// (inboundPermissiveHTTPFilterChainMatchWithMxcOptions: "We do not

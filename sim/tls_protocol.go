@@ -30,21 +30,8 @@ func (d portDecl) http() bool { return listenerProtocol(d.istio) == 'h' }
 // creation time here, so the first by namespace and name). Other ports go
 // to the passthrough chains, which sniff.
 func (e *engine) portProtocol(w *mesh.Workload, port uint32) portDecl {
-	if sc := e.scopeFor(w).sc; sc != nil && len(sc.Ingress) > 0 {
-		for _, in := range sc.Ingress {
-			if in.Port.Number != port {
-				continue
-			}
-			p := parseIstioProtocol(in.Port.Protocol)
-			pos := in.Pos
-			if !pos.IsValid() {
-				pos = sc.Pos
-			}
-			return portDecl{istio: p, by: sc.Ref, pos: pos,
-				detail: fmt.Sprintf("Sidecar ingress listener declares port %d as %s", port, orAuto(p))}
-		}
-		return portDecl{by: sc.Ref, pos: sc.Pos,
-			detail: fmt.Sprintf("port %d is not a Sidecar ingress port: passthrough chain, protocol sniffed", port)}
+	if d, ok := e.ingressProtocol(w, port); ok {
+		return d
 	}
 	for _, sv := range e.sec.svcsOf[w.ID] {
 		for _, sp := range sv.svc.Ports {
@@ -57,6 +44,32 @@ func (e *engine) portProtocol(w *mesh.Workload, port uint32) portDecl {
 		}
 	}
 	return portDecl{detail: fmt.Sprintf("no Service port targets container port %d: passthrough chain, protocol sniffed", port)}
+}
+
+// ingressProtocol is the declaration of port when the Sidecar applying to
+// w has ingress listeners; ok is false otherwise.
+func (e *engine) ingressProtocol(w *mesh.Workload, port uint32) (portDecl, bool) {
+	if !e.sec.ingress {
+		return portDecl{}, false // no Sidecar has ingress listeners
+	}
+	sc := e.scopeFor(w).sc
+	if sc == nil || len(sc.Ingress) == 0 {
+		return portDecl{}, false
+	}
+	for _, in := range sc.Ingress {
+		if in.Port.Number != port {
+			continue
+		}
+		p := parseIstioProtocol(in.Port.Protocol)
+		pos := in.Pos
+		if !pos.IsValid() {
+			pos = sc.Pos
+		}
+		return portDecl{istio: p, by: sc.Ref, pos: pos,
+			detail: fmt.Sprintf("Sidecar ingress listener declares port %d as %s", port, orAuto(p))}, true
+	}
+	return portDecl{by: sc.Ref, pos: sc.Pos,
+		detail: fmt.Sprintf("port %d is not a Sidecar ingress port: passthrough chain, protocol sniffed", port)}, true
 }
 
 func orAuto(p string) string {
