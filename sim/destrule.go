@@ -70,12 +70,10 @@ func exportSet(in []string) []string {
 	return slices.Compact(out)
 }
 
-func hasString(s []string, v string) bool { return slices.Contains(s, v) }
-
 // supersetOf reports whether every element of b is in a.
 func supersetOf(a, b []string) bool {
 	for _, x := range b {
-		if !hasString(a, x) {
+		if !slices.Contains(a, x) {
 			return false
 		}
 	}
@@ -140,12 +138,12 @@ func newDestRules(m *mesh.Mesh, cfg mesh.Config) *destRules {
 		if dr.Selector == nil {
 			export = exportSet(dr.ExportTo)
 		}
-		if len(export) == 0 || hasString(export, "*") || hasString(export, ".") || hasString(export, ns) {
+		if len(export) == 0 || slices.Contains(export, "*") || slices.Contains(export, ".") || slices.Contains(export, ns) {
 			bucket(idx.namespaceLocal, ns).merge(dr, host, export)
 		}
 		// "No exportTo in destinationRule. Use the global default. We only
 		// honor . and *" (setDestinationRules).
-		private := (len(export) == 0 && hasString(defaults, ".")) ||
+		private := (len(export) == 0 && slices.Contains(defaults, ".")) ||
 			(len(export) == 1 && (export[0] == "." || export[0] == ns))
 		switch {
 		case !private:
@@ -288,7 +286,7 @@ func (ix *destRules) lookup(clientNS string, clientLabels map[string]string, hos
 		}
 		var out []*consolidatedDR
 		for _, mdr := range l {
-			if len(mdr.exportTo) == 0 || hasString(mdr.exportTo, "*") || hasString(mdr.exportTo, clientNS) {
+			if len(mdr.exportTo) == 0 || slices.Contains(mdr.exportTo, "*") || slices.Contains(mdr.exportTo, clientNS) {
 				out = append(out, mdr)
 			}
 		}
@@ -320,7 +318,7 @@ func (ix *destRules) lookup(clientNS string, clientLabels map[string]string, hos
 	return drChoice{dr: catchAll, where: where, match: match}
 }
 
-// String describes the choice for a trace.
+// describe renders the choice for a trace.
 func (c drChoice) describe(host string) string {
 	if c.dr == nil {
 		if c.where != "" {

@@ -219,8 +219,18 @@ func portKeys(m map[uint32]mesh.Mode) string {
 type svcMode struct {
 	mode    mesh.Mode
 	unknown bool
-	by      *mesh.PeerAuthentication // the PA that decided; nil for a default
+	by      mesh.Ref // the object that decided; zero for the default
+	pos     mesh.Pos
 	detail  string
+}
+
+// paMode is a svcMode decided by p (nil: the default).
+func paMode(m mesh.Mode, p *mesh.PeerAuthentication, detail string) svcMode {
+	out := svcMode{mode: m, detail: detail}
+	if p != nil {
+		out.by, out.pos = p.Ref, p.Pos
+	}
+	return out
 }
 
 // namespaceMode is GetNamespaceMutualTLSMode(ns) followed by
@@ -243,11 +253,11 @@ func (pa *peerAuths) namespaceMode(ns string) svcMode {
 	// namespaceMutualTLSMode holds only non-root namespaces.
 	if p := pa.nsPA[ns]; p != nil && ns != pa.root {
 		if p.Mode != mesh.ModeUnset {
-			return svcMode{mode: p.Mode, by: p, detail: "namespace-wide PeerAuthentication of " + ns + " sets " + p.Mode.String()}
+			return paMode(p.Mode, p, "namespace-wide PeerAuthentication of "+ns+" sets "+p.Mode.String())
 		}
 		m, _, d := meshMode()
-		return svcMode{mode: m, by: p, detail: "namespace-wide PeerAuthentication of " + ns + " is UNSET, inherits: " + d}
+		return paMode(m, p, "namespace-wide PeerAuthentication of "+ns+" is UNSET, inherits: "+d)
 	}
 	m, by, d := meshMode()
-	return svcMode{mode: m, by: by, detail: d}
+	return paMode(m, by, d)
 }

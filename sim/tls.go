@@ -134,28 +134,30 @@ func (e *engine) targetOf(d *dest, svcPort uint32) target {
 }
 
 // serviceMode is BestEffortInferServiceMTLSMode
-// (pilot/pkg/model/push_context.go) for t, with lbPassthrough the
-// loadBalancer of the traffic policy istiod passes (the rule's top-level
-// policy for the main cluster, the subset's own for a subset cluster;
-// cluster_builder.go applyDestinationRule, buildSubsetCluster) (DT2).
-func (e *engine) serviceMode(t target, lbPassthrough bool) svcMode {
+// (pilot/pkg/model/push_context.go) for t, with lb the DestinationRule
+// whose loadBalancer PASSTHROUGH istiod passes, or nil (the rule's
+// top-level policy for the main cluster, the subset's own for a subset
+// cluster; cluster_builder.go applyDestinationRule, buildSubsetCluster)
+// (DT2).
+func (e *engine) serviceMode(t target, lb *mesh.DestinationRule) svcMode {
 	if t.external {
-		return svcMode{unknown: true, detail: fmt.Sprintf("%s is MESH_EXTERNAL: the service mode is unknown", t.host)}
+		return svcMode{unknown: true, by: t.ref, pos: t.pos, detail: fmt.Sprintf("%s is MESH_EXTERNAL: the service mode is unknown", t.host)}
 	}
-	if t.passthrough || lbPassthrough {
-		why := "headless"
+	if t.passthrough || lb != nil {
+		why, by, pos := "headless", t.ref, t.pos
 		if !t.passthrough {
-			why = "DestinationRule loadBalancer PASSTHROUGH"
+			why, by, pos = "DestinationRule loadBalancer PASSTHROUGH", lb.Ref, lb.Pos
 		}
 		eps := t.endpoints()
 		if len(eps) == 0 {
-			return svcMode{mode: mesh.ModeDisable, detail: fmt.Sprintf("%s (%s) has no endpoints on the port: DISABLE", t.host, why)}
+			return svcMode{mode: mesh.ModeDisable, by: by, pos: pos, detail: fmt.Sprintf("%s (%s) has no endpoints on the port: DISABLE", t.host, why)}
 		}
 		for _, w := range eps {
 			// An endpoint's tlsMode label is "istio" when the injector added
 			// a sidecar (model/service.go GetTLSModeFromEndpointLabels).
 			if inj, _ := e.injection(w); !inj {
-				return svcMode{mode: mesh.ModeDisable, detail: fmt.Sprintf("%s (%s) has endpoint %s without a sidecar: DISABLE for every endpoint", t.host, why, w.ID)}
+				return svcMode{mode: mesh.ModeDisable, by: by, pos: pos,
+					detail: fmt.Sprintf("%s (%s) has endpoint %s without a sidecar: DISABLE for every endpoint", t.host, why, w.ID)}
 			}
 		}
 	}
@@ -207,19 +209,18 @@ func (e *engine) clientTLS(client *mesh.Workload, d *dest, svcPort uint32, subse
 	}
 
 	// DT3 row 6: the service-level mode (DT2).
-	dtpPassthrough := false
+	var lb *mesh.DestinationRule
 	if choice.dr != nil {
-		dtpPassthrough = choice.dr.tp != nil && choice.dr.tp.LBPassthrough
+		tp := choice.dr.tp
 		if subset != "" {
-			s := choice.dr.subset(subset)
-			dtpPassthrough = s.TrafficPolicy != nil && s.TrafficPolicy.LBPassthrough
+			tp = choice.dr.subset(subset).TrafficPolicy
+		}
+		if tp != nil && tp.LBPassthrough {
+			lb = choice.dr.from[0]
 		}
 	}
-	sm := e.serviceMode(t, dtpPassthrough)
-	smBy, smPos := mesh.Ref{}, mesh.Pos{}
-	if sm.by != nil {
-		smBy, smPos = sm.by.Ref, sm.by.Pos
-	}
+	sm := e.serviceMode(t, lb)
+	smBy, smPos := sm.by, sm.pos
 	const dt2 = "push_context.go BestEffortInferServiceMTLSMode"
 	if sm.unknown || sm.mode == mesh.ModeDisable {
 		return decide(Plaintext, smBy, smPos, dt2+"; cluster_tls.go buildUpstreamTLSSettings",

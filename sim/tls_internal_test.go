@@ -221,11 +221,7 @@ func TestNamespaceMode(t *testing.T) {
 			if got.unknown || got.mode != tc.want {
 				t.Errorf("mode = %+v, want %s (%s)", got, tc.want, tc.reason)
 			}
-			var by mesh.Ref
-			if got.by != nil {
-				by = got.by.Ref
-			}
-			if diff := cmp.Diff(tc.wantBy, by); diff != "" {
+			if diff := cmp.Diff(tc.wantBy, got.by); diff != "" {
 				t.Errorf("deciding PA (-want +got):\n%s", diff)
 			}
 		})
@@ -303,6 +299,9 @@ func TestDestinationRuleLookup(t *testing.T) {
 		{name: "selector-not-matching", reason: "§3.3: a selector rule for other pods falls back to the catch-all",
 			drs:      []mesh.DestinationRule{dr("a", "all", host, tlsPolicy(mesh.TLSDisable)), withSel(dr("a", "sel", host, tlsPolicy(mesh.TLSSimple)), map[string]string{"app": "x"})},
 			clientNS: "a", labels: map[string]string{"app": "c"}, want: drRef("a", "all"), wantTLS: mesh.TLSDisable},
+		{name: "selector-for-others-shadows", reason: "push_context.go destinationRule stops at the client namespace's host match even when SidecarScope.DestinationRule then finds no rule for this client",
+			drs:      []mesh.DestinationRule{withSel(dr("a", "sel", host, tlsPolicy(mesh.TLSSimple)), map[string]string{"app": "x"}), dr("b", "d", "svc", tlsPolicy(mesh.TLSDisable))},
+			clientNS: "a", labels: map[string]string{"app": "c"}},
 		{name: "selector-never-exported", reason: "§3.3: selector rules apply only in their own namespace",
 			drs:      []mesh.DestinationRule{withSel(dr("b", "sel", "svc", tlsPolicy(mesh.TLSSimple)), map[string]string{"app": "c"})},
 			clientNS: "a", labels: map[string]string{"app": "c"}},

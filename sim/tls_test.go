@@ -276,8 +276,9 @@ func TestMTLSCases(t *testing.T) {
 				withPorts(peerAuth("b", "w", mesh.ModeUnset, appW), map[uint32]mesh.Mode{8080: mesh.ModeDisable})}},
 			want: deniedMTLS},
 		{name: "T15", reason: "T15: headless with a pod lacking a sidecar: DT2 DISABLE → plaintext to all; sidecar pods (STRICT) fail, the other succeeds",
-			topo: topo{headless: true, extraNaked: true, pas: []mesh.PeerAuthentication{meshPA(mesh.ModeStrict)}},
-			want: deniedPT,
+			topo:   topo{headless: true, extraNaked: true, pas: []mesh.PeerAuthentication{meshPA(mesh.ModeStrict)}},
+			want:   deniedPT,
+			wantBy: map[sim.Stage]mesh.Ref{sim.StageClientTLS: {Kind: "Service", Namespace: "b", Name: "svc"}},
 			wantEndpoints: map[mesh.WorkloadID]outcome{
 				serverID:                     deniedPT,
 				{Namespace: "b", Name: "w2"}: okPlain,
@@ -441,13 +442,15 @@ func TestClientTLSRules(t *testing.T) {
 			topo: topo{extraNaked: true, pas: []mesh.PeerAuthentication{meshPA(mesh.ModeStrict)},
 				drs: []mesh.DestinationRule{destRule("b", "svc", "svc", &mesh.TrafficPolicy{LBPassthrough: true})}},
 			want:          deniedPT,
+			wantBy:        map[sim.Stage]mesh.Ref{sim.StageClientTLS: drRefOf("b", "svc")},
 			wantEndpoints: map[mesh.WorkloadID]outcome{serverID: deniedPT, {Namespace: "b", Name: "w2"}: okPlain}},
 		{name: "service-entry/mesh-external", reason: "DT2 row 1: MESH_EXTERNAL is Unknown: plaintext even to a sidecar pod, which STRICT rejects",
 			topo: func() topo {
 				tp := seTopo(false, "STATIC")
 				tp.pas = []mesh.PeerAuthentication{meshPA(mesh.ModeStrict)}
 				return tp
-			}(), probe: seProbe, want: deniedPT},
+			}(), probe: seProbe, want: deniedPT,
+			wantBy: map[sim.Stage]mesh.Ref{sim.StageClientTLS: {Kind: "ServiceEntry", Namespace: "b", Name: "api"}}},
 		{name: "service-entry/mesh-internal", reason: "DT3 row 8: MESH_INTERNAL STATIC entry selecting a sidecar pod: auto mTLS",
 			topo: func() topo {
 				tp := seTopo(true, "STATIC")
