@@ -410,6 +410,21 @@ func TestOutbound(t *testing.T) {
 		{name: "case25/capture-none-ignored", reason: "§3.4: a captureMode NONE listener does not see redirected traffic",
 			edit:  addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 8080, Protocol: "HTTP", Name: "http"}, CaptureMode: "NONE", Hosts: []string{"*/*"}})),
 			probe: Probe{To: "cart", Port: 8080, Protocol: HTTP}, want: routePassthrough, wantSteps: []string{"captureMode NONE"}},
+		{name: "case25/unix-bind-ignored", reason: "§3.4: a unix-socket listener does not see redirected traffic",
+			edit:  addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Bind: "unix:///var/run/app.sock", Hosts: []string{"*/*"}})),
+			probe: Probe{To: "cart", Port: 8080, Protocol: HTTP}, want: routePassthrough, wantSteps: []string{"unix socket"}},
+		{name: "case25/http-proxy-ignored", reason: "§3.4: an HTTP_PROXY listener is an explicit proxy, not a port listener",
+			edit:  addSidecar(fxSidecar("shop", "default", mesh.EgressListener{Port: &mesh.SidecarPort{Number: 8080, Protocol: "HTTP_PROXY", Name: "proxy"}, Hosts: []string{"*/*"}})),
+			probe: Probe{To: "cart", Port: 8080, Protocol: HTTP}, want: routePassthrough, wantSteps: []string{"HTTP_PROXY"}},
+		{name: "case25/tcp-port-listener-locks-no-502", reason: "§3.4 + §4: a TCP port listener owning 0.0.0.0:8080 keeps the catch-all's HTTP listener out: reset, not 502",
+			edit: both(registryOnly, withSE(fxSE("ns2", "raw", []string{"raw.corp.internal"}, mesh.ServiceEntryPort{Number: 8080, Protocol: "TCP", Name: "tcp"})),
+				addSidecar(fxSidecar("shop", "default",
+					mesh.EgressListener{Port: &mesh.SidecarPort{Number: 8080, Protocol: "TCP", Name: "tcp"}, Hosts: []string{"ns2/*"}},
+					fxHosts("./*")))),
+			probe: Probe{To: "ratings.other", Port: 8080, Protocol: HTTP}, want: routeBlackhole, wantSteps: []string{"BlackHoleCluster"}},
+		{name: "case25/catch-all-http-listener-502", reason: "§4: the catch-all's HTTP service on 8080 gives unknown HTTP a 502",
+			edit:  both(registryOnly, addSidecar(fxSidecar("shop", "default", fxHosts("./*")))),
+			probe: Probe{To: "ratings.other", Port: 8080, Protocol: HTTP}, want: routeBlackhole, wantSteps: []string{"HTTP 502"}},
 		{name: "case27/exclusion", reason: "§10 case 27 (≥1.31): */* minus kube-system",
 			edit: addSidecar(fxSidecar("shop", "default", fxHosts("*/*", "~kube-system/*"))), probe: Probe{To: "dns.kube-system", Port: 5432},
 			want: routePassthrough, wantSteps: []string{`excludes Service kube-system/dns (host dns.kube-system.svc.cluster.local) with host "~kube-system/*"`}},
@@ -444,6 +459,25 @@ func TestOutbound(t *testing.T) {
 		{name: "collision/kube-beats-se", reason: "§3.2/T3 step 5: a Kubernetes Service beats a ServiceEntry outside the proxy's namespace",
 			edit:  withSE(fxSE("ns1", "squat", []string{"db.ns2.svc.cluster.local"}, mesh.ServiceEntryPort{Number: 5432, Protocol: "TCP", Name: "tcp"})),
 			probe: Probe{To: "db.ns2", Port: 5432}, want: routeService, wantBy: svcRef("ns2", "db")},
+		{name: "collision/kube-beats-earlier-se", reason: "§3.2/T3 step 5: a Kubernetes Service beats a ServiceEntry seen first (exported by name, so listed before public services)",
+			edit: withSE(func() mesh.ServiceEntry {
+				s := fxSE("ns1", "squat", []string{"db.ns2.svc.cluster.local"}, mesh.ServiceEntryPort{Number: 5432, Protocol: "TCP", Name: "tcp"})
+				s.ExportTo = []string{"shop"}
+				return s
+			}()),
+			probe: Probe{To: "db.ns2", Port: 5432}, want: routeService, wantBy: svcRef("ns2", "db")},
+		{name: "collision/exact-host-before-wildcard", reason: "an exact ServiceEntry host is more specific than a wildcard one covering it",
+			edit: both(withSE(fxSE("ns1", "wild", []string{"*.foo.com"}, mesh.ServiceEntryPort{Number: 443, Protocol: "TLS", Name: "tls"})),
+				withSE(fxSE("ns2", "exact", []string{"api.foo.com"}, mesh.ServiceEntryPort{Number: 443, Protocol: "TLS", Name: "tls"}))),
+			probe: Probe{To: "api.foo.com", Port: 443, Protocol: HTTPS}, want: routeService, wantEntry: seRef("ns2", "exact")},
+		{name: "collision/wildcard-when-exact-hidden", reason: "§3.3: an invisible exact host leaves the wildcard host to carry it",
+			edit: both(withSE(fxSE("ns1", "wild", []string{"*.foo.com"}, mesh.ServiceEntryPort{Number: 443, Protocol: "TLS", Name: "tls"})),
+				withSE(func() mesh.ServiceEntry {
+					s := fxSE("ns2", "exact", []string{"api.foo.com"}, mesh.ServiceEntryPort{Number: 443, Protocol: "TLS", Name: "tls"})
+					s.ExportTo = []string{"."}
+					return s
+				}())),
+			probe: Probe{To: "api.foo.com", Port: 443, Protocol: HTTPS}, want: routeService, wantEntry: seRef("ns1", "wild")},
 		{name: "collision/only-imported-copies-count", reason: "§3.2: collision is resolved among imported copies only",
 			edit: both(addSidecar(fxSidecar("shop", "default", fxHosts("ns2/*"))),
 				withSE(fxSE("shop", "api-shop", []string{"api.foo.com"}, mesh.ServiceEntryPort{Number: 443, Protocol: "TLS", Name: "tls"})),
@@ -513,6 +547,13 @@ func TestOutbound(t *testing.T) {
 				return s
 			}())),
 			probe: Probe{To: "legacy.corp", Port: 1521}, want: routeBypass},
+		{name: "case30/loopback-not-redirected", reason: "§6 rule 2: loopback destinations are returned before the address rules",
+			edit: withSE(func() mesh.ServiceEntry {
+				s := fxSE("ns2", "local", []string{"local.corp.internal"}, mesh.ServiceEntryPort{Number: 9000, Protocol: "TCP", Name: "tcp"})
+				s.Addresses = []string{"127.0.0.1"}
+				return s
+			}()),
+			probe: Probe{To: "local.corp.internal", Port: 9000}, want: routeBypass, wantSteps: []string{"is loopback"}},
 		{name: "case30/invalid-entries-ignored", reason: "§6: unparsable list items are ignored and reported",
 			edit:  annotateWeb(map[string]string{"traffic.sidecar.istio.io/excludeOutboundPorts": "abc,8080"}),
 			probe: Probe{To: "cart", Port: 8080, Protocol: HTTP}, want: routeBypass, wantSteps: []string{`ignored invalid traffic.sidecar.istio.io/excludeOutboundPorts entries ["abc"]`}},
