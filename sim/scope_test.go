@@ -1,7 +1,6 @@
 package sim_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -247,53 +246,5 @@ func TestProbeDataPath(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkOutbound probes every client against a sample of Services in a
-// generated mesh of 40 namespaces × 25 workloads, each with a Service, a
-// namespace Sidecar importing its own namespace and istio-system, and a
-// ServiceEntry per namespace.
-func BenchmarkOutbound(b *testing.B) {
-	const nss, per = 40, 25
-	var mb mesh.Builder
-	c := mesh.DefaultConfig()
-	c.Outbound = mesh.OutboundRegistryOnly
-	mb.SetConfig(c)
-	mb.AddNamespace(mesh.Namespace{Name: "istio-system"})
-	for i := range nss {
-		ns := fmt.Sprintf("ns%02d", i)
-		mb.AddNamespace(mesh.Namespace{Name: ns, Labels: map[string]string{"istio-injection": "enabled"}})
-		mb.AddSidecar(mesh.Sidecar{Ref: mesh.Ref{Kind: "Sidecar", Namespace: ns, Name: "default"},
-			Egress: []mesh.EgressListener{{Hosts: []string{"./*", "istio-system/*", "*/*.example.com"}}}})
-		mb.AddServiceEntry(mesh.ServiceEntry{Ref: mesh.Ref{Kind: "ServiceEntry", Namespace: ns, Name: "ext"},
-			Hosts: []string{fmt.Sprintf("api%d.eu.example.com", i)}, Ports: []mesh.ServiceEntryPort{{Number: 443, Protocol: "TLS", Name: "tls"}}})
-		for j := range per {
-			name := fmt.Sprintf("w%02d", j)
-			mb.AddWorkload(mesh.Workload{ID: mesh.WorkloadID{Namespace: ns, Name: name}, Kind: "Deployment",
-				Labels: map[string]string{"app": name}, Ports: []mesh.ContainerPort{{Number: 8080}}})
-			mb.AddService(mesh.Service{Ref: mesh.Ref{Kind: "Service", Namespace: ns, Name: name},
-				Selector: map[string]string{"app": name}, Ports: []mesh.ServicePort{{Name: "http", Port: 8080}}})
-		}
-	}
-	m, err := mb.Build()
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := sim.New(m)
-	var probes []sim.Probe
-	for i := range nss {
-		from := mesh.WorkloadID{Namespace: fmt.Sprintf("ns%02d", i), Name: "w00"}
-		probes = append(probes,
-			sim.Probe{From: from, To: fmt.Sprintf("w%02d", i%per), Port: 8080, Protocol: sim.HTTP},                    // in scope
-			sim.Probe{From: from, To: fmt.Sprintf("w01.ns%02d", (i+1)%nss), Port: 8080, Protocol: sim.HTTP},           // out of scope
-			sim.Probe{From: from, To: fmt.Sprintf("api%d.eu.example.com", (i+3)%nss), Port: 443, Protocol: sim.HTTPS}) // SE in another ns
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if _, err := s.Probe(probes[i%len(probes)]); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
