@@ -135,7 +135,7 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 	scBy, scPos := sc.by()
 	switch d.kind {
 	case destPod:
-		notFound(mesh.Ref{}, mesh.Pos{}, fmt.Sprintf("a pod IP is not a service host: no outbound listener of the scope matches it, so the destination is unknown"))
+		notFound(mesh.Ref{}, mesh.Pos{}, "a pod IP is not a service host: no outbound listener of the scope matches it, so the destination is unknown")
 		(*steps)[len(*steps)-1].Default = "outbound listeners exist only for registry services (pilot/pkg/networking/core/listener.go buildSidecarOutboundListeners)"
 		return nil, nil, ""
 	case destExternal:
@@ -232,6 +232,13 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 		return chosen, catchAll, ent[indexOf(imp, chosen)]
 	}
 	why = append(why, inert...)
+	for i := range sc.egress {
+		// "Illegal host in sidecar resource … host must be of form
+		// namespace/dnsName": logged and skipped (convertIstioListenerToWrapper).
+		for _, h := range sc.egress[i].errors {
+			why = append(why, fmt.Sprintf("%s skips host %q, which is not of the form namespace/dnsName", sc.egress[i].name(), h))
+		}
+	}
 	if len(why) == 0 {
 		why = append(why, fmt.Sprintf("no egress listener imports %s on port %d", d.host, d.port))
 	}
