@@ -1,8 +1,401 @@
 package mesh
 
-// manifestState holds what AddManifest decoded and Build has not yet folded
-// into the Builder.
-type manifestState struct{}
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
-// flushManifests folds the objects AddManifest decoded into b.
-func (b *Builder) flushManifests() {}
+	"go.yaml.in/yaml/v3"
+)
+
+// StdinName is the file name positions carry for input read from standard
+// input by [Load] with the path "-".
+const StdinName = "<stdin>"
+
+// Load reads Kubernetes and Istio manifests from files and directories and
+// builds a Mesh. A directory is read recursively for *.yaml, *.yml and
+// *.json files (directories whose name starts with "." are skipped); a file
+// named explicitly is read whatever its extension; "-" reads standard input,
+// whose positions are reported as [StdinName]. Each file may hold several
+// YAML documents and `kind: List` objects.
+//
+// Every problem of every file is reported: the error is an [ErrorList]
+// sorted by position, whose entries wrap [ErrSyntax], [ErrUnknownField],
+// [ErrInvalidValue], [ErrMissingField] or [ErrDuplicate]; on error the Mesh
+// is nil. Legal but suspicious input is reported by [Mesh.Warnings].
+func Load(paths ...string) (*Mesh, error) {
+	var b Builder
+	var errs ErrorList
+	seen := map[string]bool{}
+	for _, p := range paths {
+		files, err := expandPath(p)
+		if err != nil {
+			errs = append(errs, &Error{Pos: Pos{File: p}, Err: err})
+			continue
+		}
+		for _, f := range files {
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			name, src, err := readInput(f)
+			if err != nil {
+				errs = append(errs, &Error{Pos: Pos{File: name}, Err: err})
+				continue
+			}
+			errs = appendErrs(errs, b.AddManifest(name, src))
+		}
+	}
+	return build(&b, errs)
+}
+
+// expandPath turns one Load argument into files, in lexical order.
+func expandPath(p string) ([]string, error) {
+	if p == "-" {
+		return []string{p}, nil
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{filepath.Clean(p)}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(f string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			if f != p && strings.HasPrefix(e.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if isManifestName(e.Name()) {
+			files = append(files, filepath.Clean(f))
+		}
+		return nil
+	})
+	return files, err
+}
+
+func readInput(f string) (name string, src []byte, err error) {
+	if f == "-" {
+		src, err = io.ReadAll(os.Stdin)
+		return StdinName, src, err
+	}
+	src, err = os.ReadFile(f)
+	return f, src, err
+}
+
+// isManifestName reports whether a file found in a directory is read.
+func isManifestName(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// LoadFS is [Load] for a file system. Each pattern is a directory name (read
+// recursively as in Load) or an [fs.Glob] pattern; a pattern that matches
+// nothing is an error. Without patterns the whole file system is read.
+// Positions carry the paths within fsys.
+func LoadFS(fsys fs.FS, patterns ...string) (*Mesh, error) {
+	var b Builder
+	var errs ErrorList
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	seen := map[string]bool{}
+	for _, pat := range patterns {
+		files, err := expandFS(fsys, pat)
+		if err != nil {
+			errs = append(errs, &Error{Pos: Pos{File: pat}, Err: err})
+			continue
+		}
+		for _, f := range files {
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			src, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				errs = append(errs, &Error{Pos: Pos{File: f}, Err: err})
+				continue
+			}
+			errs = appendErrs(errs, b.AddManifest(f, src))
+		}
+	}
+	return build(&b, errs)
+}
+
+func expandFS(fsys fs.FS, pat string) ([]string, error) {
+	matches := []string{pat}
+	if info, err := fs.Stat(fsys, pat); err != nil || !info.IsDir() {
+		m, err := fs.Glob(fsys, pat)
+		if err != nil {
+			return nil, err
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("no file matches %q", pat)
+		}
+		matches = m
+	}
+	var files []string
+	for _, m := range matches {
+		info, err := fs.Stat(fsys, m)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			files = append(files, m)
+			continue
+		}
+		err = fs.WalkDir(fsys, m, func(f string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if e.IsDir() {
+				if f != m && strings.HasPrefix(e.Name(), ".") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if isManifestName(e.Name()) {
+				files = append(files, f)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// Parse builds a Mesh from one file's content (several YAML documents,
+// JSON, or a `kind: List`). name is used in positions. Errors are reported
+// as in [Load].
+func Parse(name string, src []byte) (*Mesh, error) {
+	var b Builder
+	return build(&b, appendErrs(nil, b.AddManifest(name, src)))
+}
+
+// ParseReader is [Parse] for a reader; it reads r to the end.
+func ParseReader(name string, r io.Reader) (*Mesh, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, ErrorList{{Pos: Pos{File: name}, Err: err}}
+	}
+	return Parse(name, src)
+}
+
+func appendErrs(errs ErrorList, err error) ErrorList {
+	if l, ok := err.(ErrorList); ok {
+		return append(errs, l...)
+	}
+	return errs
+}
+
+// build runs Build and merges its errors with the loader's.
+func build(b *Builder, errs ErrorList) (*Mesh, error) {
+	m, err := b.Build()
+	errs = appendErrs(errs, err)
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
+	}
+	return m, nil
+}
+
+// AddManifest decodes the Kubernetes and Istio objects of one file (name is
+// used in positions) into b. Objects with errors are left out; the error is
+// an [ErrorList] with every problem of the file, or nil. Warnings go to the
+// Builder. Pods, ReplicaSets and Jobs are folded into their controllers,
+// and the mesh and injector ConfigMaps are applied, when [Builder.Build]
+// runs, so objects may be spread over several calls in any order.
+func (b *Builder) AddManifest(name string, src []byte) error {
+	if b.manifests == nil {
+		b.manifests = &manifestState{}
+	}
+	d := &decoder{b: b, st: b.manifests, file: name}
+	for _, c := range splitDocuments(src) {
+		d.chunk(c)
+	}
+	d.errs.Sort()
+	return d.errs.Err()
+}
+
+// chunk is one YAML document's text.
+type chunk struct {
+	index int // 1-based document index
+	first int // file line of the chunk's first line
+	text  []byte
+}
+
+// splitDocuments cuts a YAML stream at document markers ("---" starts a
+// document, "..." ends one), so that a syntax error in one document does
+// not hide the others. Chunks holding only comments, blank lines and
+// directives are merged with the next one, and chunks without content are
+// dropped; document indexes count the remaining chunks from 1.
+func splitDocuments(src []byte) []chunk {
+	src = bytes.TrimPrefix(src, []byte("\ufeff"))
+	var out []chunk
+	start, startLine, line := 0, 1, 1
+	content := false
+	flush := func(end int) {
+		if content {
+			out = append(out, chunk{index: len(out) + 1, first: startLine, text: src[start:end]})
+		}
+	}
+	for i := 0; i < len(src); {
+		j := bytes.IndexByte(src[i:], '\n')
+		next := len(src)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		l := bytes.TrimRight(src[i:next], "\r\n")
+		switch {
+		case isMarker(l, "---"):
+			if content {
+				flush(i)
+				start, startLine, content = i, line, false
+			}
+			if rest := strings.TrimSpace(string(l[3:])); rest != "" && !strings.HasPrefix(rest, "#") {
+				content = true
+			}
+		case isMarker(l, "..."):
+			flush(next)
+			start, startLine, content = next, line+1, false
+		default:
+			t := bytes.TrimSpace(l)
+			if len(t) > 0 && t[0] != '#' && !(t[0] == '%' && !content) {
+				content = true
+			}
+		}
+		i = next
+		line++
+	}
+	flush(len(src))
+	return out
+}
+
+func isMarker(l []byte, m string) bool {
+	return bytes.HasPrefix(l, []byte(m)) && (len(l) == 3 || l[3] == ' ' || l[3] == '\t')
+}
+
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// chunk parses one document and decodes its object.
+func (d *decoder) chunk(c chunk) {
+	visits := 0
+	dc := &doc{file: d.file, index: c.index, offset: c.first - 1, visits: &visits}
+	var root yaml.Node
+	if err := parseYAML(c.text, &root); err != nil {
+		msg, line := err.Error(), c.first
+		if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			line, msg = c.first-1+n, m[2]
+		} else {
+			msg = strings.TrimPrefix(msg, "yaml: ")
+		}
+		d.errs = append(d.errs, &Error{Pos: Pos{File: d.file, Doc: c.index, Line: line}, Err: fmt.Errorf("%w: %s", ErrSyntax, msg)})
+		return
+	}
+	if len(root.Content) == 0 || isNull(deref(root.Content[0])) {
+		return
+	}
+	d.object(dc, root.Content[0], typeMeta{}, 0)
+}
+
+// parseYAML wraps yaml.Unmarshal so that a panic in the parser on hostile
+// input becomes a syntax error.
+func parseYAML(src []byte, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: parser failure: %v", r)
+		}
+	}()
+	return yaml.Unmarshal(src, n)
+}
+
+// manifestState is what AddManifest decoded and Build has not yet folded:
+// workloads waiting for their owners, the mesh and injector configuration
+// candidates, and counts for the aggregate warnings.
+type manifestState struct {
+	workloads []*rawWorkload
+	meshCMs   []*meshConfigMap
+	injectors []*injectorSource
+	skipped   map[string]*tally // kind → objects not modelled
+	noNS      tally             // objects put in "default"
+	dirty     bool
+}
+
+// tally counts objects and remembers the first one's position.
+type tally struct {
+	n     int
+	first Pos
+}
+
+func (t *tally) add(p Pos) {
+	if t.n == 0 || comparePos(p, t.first) < 0 {
+		t.first = p
+	}
+	t.n++
+}
+
+func comparePos(a, b Pos) int {
+	return compareErrors(&Error{Pos: a}, &Error{Pos: b})
+}
+
+// flushManifests folds what AddManifest decoded into b: workloads into
+// their controllers, the mesh and injector configuration into b's Config,
+// and the warnings that need the whole input. It is a no-op when nothing
+// was added since the last call.
+func (b *Builder) flushManifests() {
+	st := b.manifests
+	if st == nil || !st.dirty {
+		return
+	}
+	st.dirty = false
+	b.foldWorkloads(st.workloads)
+	st.workloads = nil
+	b.applyConfig(st)
+	for _, k := range sortedKeys(st.skipped) {
+		t := st.skipped[k]
+		b.AddWarning(&Error{Pos: t.first, Err: fmt.Errorf("skipped %d %s %s (not modelled)", t.n, k, plural(t.n, "object", "objects"))})
+	}
+	st.skipped = nil
+	if st.noNS.n > 0 {
+		b.AddWarning(&Error{Pos: st.noNS.first, Err: fmt.Errorf("%d %s without metadata.namespace put in namespace \"default\", as kubectl does",
+			st.noNS.n, plural(st.noNS.n, "object", "objects"))})
+		st.noNS = tally{}
+	}
+	b.crossObjectWarnings()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
