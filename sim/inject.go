@@ -222,7 +222,6 @@ func (e *engine) injectRequired(w *mesh.Workload) (ok bool, by mesh.Ref, pos mes
 		useDefault = true
 		note = fmt.Sprintf("pod %s sidecar.istio.io/inject=%q is neither \"true\" nor \"false\", so the default applies; ", where, value)
 	}
-	decidedBy, decidedPos, decidedDef := wref, wpos, ""
 	var why string
 	if !useDefault {
 		why = fmt.Sprintf("pod %s sidecar.istio.io/inject=%q", where, value)
@@ -235,22 +234,19 @@ func (e *engine) injectRequired(w *mesh.Workload) (ok bool, by mesh.Ref, pos mes
 	// 4. Only when the default applies: the first non-empty
 	// neverInjectSelector matching the pod's labels disables injection,
 	// else the first non-empty alwaysInjectSelector enables it.
-	if useDefault {
-		for i, sel := range e.cfg.Injection.NeverInjectSelector {
-			if m, valid := selectorMatches(sel, w.Labels); valid && m {
-				useDefault, inject = false, false
-				decidedBy, decidedPos, decidedDef = mesh.Ref{}, mesh.Pos{}, ""
-				why = fmt.Sprintf("%sthe pod's labels match neverInjectSelector[%d] of the injector configuration", note, i)
-				break
-			}
+	bySelector := false
+	for _, list := range []struct {
+		name   string
+		sels   []mesh.LabelSelector
+		inject bool
+	}{{"neverInjectSelector", e.cfg.Injection.NeverInjectSelector, false}, {"alwaysInjectSelector", e.cfg.Injection.AlwaysInjectSelector, true}} {
+		if !useDefault {
+			break
 		}
-	}
-	if useDefault {
-		for i, sel := range e.cfg.Injection.AlwaysInjectSelector {
+		for i, sel := range list.sels {
 			if m, valid := selectorMatches(sel, w.Labels); valid && m {
-				useDefault, inject = false, true
-				decidedBy, decidedPos, decidedDef = mesh.Ref{}, mesh.Pos{}, ""
-				why = fmt.Sprintf("%sthe pod's labels match alwaysInjectSelector[%d] of the injector configuration", note, i)
+				useDefault, inject, bySelector = false, list.inject, true
+				why = fmt.Sprintf("%sthe pod's labels match %s[%d] of the injector configuration", note, list.name, i)
 				break
 			}
 		}
@@ -271,15 +267,15 @@ func (e *engine) injectRequired(w *mesh.Workload) (ok bool, by mesh.Ref, pos mes
 		return policy == "enabled", mesh.Ref{}, mesh.Pos{}, injDef,
 			fmt.Sprintf("%sinjection policy %q decides", note, policy)
 	}
-	if decidedBy.IsZero() && decidedDef == "" {
-		decidedDef = injDef
-	}
 	if inject {
 		why += ": inject"
 	} else {
 		why += ": do not inject"
 	}
-	return inject, decidedBy, decidedPos, decidedDef, why
+	if bySelector {
+		return inject, mesh.Ref{}, mesh.Pos{}, injDef, why
+	}
+	return inject, wref, wpos, "", why
 }
 
 // selectorMatches evaluates a Kubernetes label selector the way

@@ -180,18 +180,8 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 			continue
 		}
 		for _, pl := range portLs {
-			var imp []*registryService
-			var ent []string
-			for _, c := range vis {
-				if res := pl.imports(c); res.ok {
-					imp = append(imp, c)
-					ent = append(ent, res.entry)
-				} else {
-					why = append(why, res.why(pl, c))
-				}
-			}
-			if chosen := pickOne(imp, sc.configNS); chosen != nil {
-				return chosen, pl, ent[indexOf(imp, chosen)]
+			if chosen, entry, _ := pickImported(pl, vis, sc.configNS, &why); chosen != nil {
+				return chosen, pl, entry
 			}
 		}
 		if catchAll == nil {
@@ -200,21 +190,11 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 			}
 			continue
 		}
-		var imp []*registryService
-		var ent []string
-		for _, c := range vis {
-			if res := catchAll.imports(c); res.ok {
-				imp = append(imp, c)
-				ent = append(ent, res.entry)
-			} else {
-				why = append(why, res.why(catchAll, c))
-			}
-		}
-		chosen := pickOne(imp, sc.configNS)
+		chosen, entry, n := pickImported(catchAll, vis, sc.configNS, &why)
 		if chosen == nil {
 			continue
 		}
-		if len(imp) > 1 {
+		if n > 1 {
 			why = append(why, fmt.Sprintf("host %s is imported from several namespaces; %s is kept", chosen.host, chosen))
 		}
 		proto, has := chosen.portProtocol(d.port)
@@ -229,7 +209,7 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 				continue
 			}
 		}
-		return chosen, catchAll, ent[indexOf(imp, chosen)]
+		return chosen, catchAll, entry
 	}
 	why = append(why, inert...)
 	for i := range sc.egress {
@@ -249,13 +229,27 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 	return nil, nil, ""
 }
 
-func indexOf(list []*registryService, r *registryService) int {
-	for i, x := range list {
-		if x == r {
-			return i
+// pickImported returns the copy of a hostname that listener l keeps among
+// the visible candidates vis (T3 steps 2-5), the egress host that imported
+// it, and how many copies l imported; reasons for the others go to why.
+func pickImported(l *egressListener, vis []*registryService, configNS string, why *[]string) (*registryService, string, int) {
+	var imp []*registryService
+	var ent []string
+	for _, c := range vis {
+		if res := l.imports(c); res.ok {
+			imp = append(imp, c)
+			ent = append(ent, res.entry)
+		} else {
+			*why = append(*why, res.why(l, c))
 		}
 	}
-	return -1
+	chosen := pickOne(imp, configNS)
+	for i, c := range imp {
+		if c == chosen {
+			return chosen, ent[i], len(imp)
+		}
+	}
+	return nil, "", len(imp)
 }
 
 func dedupe(list []string) []string {
