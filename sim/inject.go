@@ -29,13 +29,11 @@ const webhookTemplate = "istio-discovery templates/mutatingwebhook.yaml"
 
 // webhookMatch is the outcome of the API server's webhook selection.
 type webhookMatch struct {
-	ok       bool
-	entry    string // rev.namespace., rev.object., namespace., object., auto.
-	revision string // the revision (or tag) owning the entry
-	by       mesh.Ref
-	pos      mesh.Pos
-	def      string // set when no object decided
-	detail   string
+	ok     bool
+	by     mesh.Ref
+	pos    mesh.Pos
+	def    string // set when no object decided
+	detail string
 }
 
 // injection decides whether w runs a sidecar (T1; an Observed value from a
@@ -106,7 +104,7 @@ func (e *engine) webhook(w *mesh.Workload) webhookMatch {
 	wref, wpos := w.Ref(), w.Pos
 
 	match := func(entry, rev string, by mesh.Ref, pos mesh.Pos, def, why string) webhookMatch {
-		return webhookMatch{ok: true, entry: entry, revision: rev, by: by, pos: pos, def: def,
+		return webhookMatch{ok: true, by: by, pos: pos, def: def,
 			detail: fmt.Sprintf("webhook entry %ssidecar-injector.istio.io of revision %q selects the pod: %s", entry, rev, why)}
 	}
 	fail := func(by mesh.Ref, pos mesh.Pos, def, why string) webhookMatch {

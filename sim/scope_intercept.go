@@ -92,8 +92,9 @@ func ipIn(list string, ip netip.Addr) (string, bool, []string) {
 
 // destIP is the address the client's connection goes to, when the model
 // knows it: a Service's clusterIP, a pod's IP, a ServiceEntry's first
-// address that is a plain IP. what says which, for traces.
-func (e *engine) destIP(d *dest, entry *mesh.ServiceEntry) (ip netip.Addr, what string) {
+// address that is a plain IP (entries in namespace and name order). what
+// says which, for traces.
+func (e *engine) destIP(d *dest) (ip netip.Addr, what string) {
 	switch d.kind {
 	case destService:
 		if d.svc.svc.Headless {
@@ -109,14 +110,8 @@ func (e *engine) destIP(d *dest, entry *mesh.ServiceEntry) (ip netip.Addr, what 
 		}
 		return netip.Addr{}, "the pod IP of " + d.pod.ID.String()
 	case destServiceEntry:
-		ses := []*mesh.ServiceEntry{entry}
-		if entry == nil {
-			ses = ses[:0]
-			for _, m := range d.entries {
-				ses = append(ses, m.se)
-			}
-		}
-		for _, se := range ses {
+		for _, m := range d.entries {
+			se := m.se
 			for _, s := range se.Addresses {
 				if a, err := netip.ParseAddr(s); err == nil {
 					return a, "address " + a.String() + " of ServiceEntry " + se.Ref.Name
@@ -165,7 +160,7 @@ func (e *engine) intercepted(client *mesh.Workload, d *dest) (bool, Step) {
 			return false, finish(byPod(step))
 		}
 	}
-	ip, what := e.destIP(d, nil)
+	ip, what := e.destIP(d)
 	if ip.IsValid() && ip.IsLoopback() {
 		step.Default = "ISTIO_OUTPUT returns loopback destinations (tools/istio-iptables/pkg/capture/run.go Run)"
 		step.Detail = fmt.Sprintf("the destination %s is loopback: not redirected", what)
