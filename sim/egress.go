@@ -248,7 +248,7 @@ func (r *registryService) portProtocol(port uint32) (string, bool) {
 }
 
 // listenerKey is the address of the outbound listener this service gets on
-// port for a listener of protocol proto (listener.go
+// a port when the listener's protocol is proto (listener.go
 // buildSidecarOutboundListener): HTTP services share 0.0.0.0:port; TCP and
 // auto-detected ones listen on the service VIP, or 0.0.0.0 when it has
 // none. A Service's VIP is its clusterIP (a stand-in unique to it when the
@@ -300,21 +300,28 @@ func (e *engine) exportTo(r *registryService) ([]string, bool) {
 // invalid input: for Kubernetes Services Istio is inconsistent (the index
 // behind wildcard imports hides the service, the exact-host lookup shows
 // it); this follows the index, which every "ns/*" or "*/…" import uses.
-func (e *engine) visible(r *registryService, ns string) (bool, string) {
+func (e *engine) visible(r *registryService, ns string) bool {
+	set, _ := e.exportTo(r)
+	switch {
+	case slices.Contains(set, "*"):
+		return true
+	case slices.Contains(set, "~"):
+		return false
+	}
+	return (slices.Contains(set, ".") && r.ns == ns) || slices.Contains(set, ns)
+}
+
+// hiddenWhy renders why r is not visible to namespace ns.
+func (e *engine) hiddenWhy(r *registryService, ns string) string {
 	set, def := e.exportTo(r)
 	src := "exportTo"
 	if def {
 		src = "the mesh defaultServiceExportTo"
 	}
-	switch {
-	case slices.Contains(set, "*"):
-		return true, ""
-	case slices.Contains(set, "~"):
-		return false, fmt.Sprintf("%s is exported to no namespace (%s %v)", r, src, set)
-	case (slices.Contains(set, ".") && r.ns == ns) || slices.Contains(set, ns):
-		return true, ""
+	if slices.Contains(set, "~") {
+		return fmt.Sprintf("%s is exported to no namespace (%s %v)", r, src, set)
 	}
-	return false, fmt.Sprintf("%s is not exported to namespace %s (%s %v)", r, ns, src, set)
+	return fmt.Sprintf("%s is not exported to namespace %s (%s %v)", r, ns, src, set)
 }
 
 // importResult is whether a listener imports a service, and why not.
@@ -492,7 +499,7 @@ func (e *engine) eachService(f func(*registryService) bool) {
 func (e *engine) portListenerKeys(l *egressListener, configNS string) map[string]bool {
 	keys := map[string]bool{}
 	e.eachService(func(r *registryService) bool {
-		if ok, _ := e.visible(r, configNS); ok && l.imports(r).ok {
+		if e.visible(r, configNS) && l.imports(r).ok {
 			// The listener port's protocol, not the service's, shapes the
 			// listener (buildSidecarOutboundListeners: port: listenPort).
 			keys[r.listenerKey(l.protocol)] = true
@@ -520,7 +527,7 @@ func (e *engine) httpListenerOn(sc *sidecarScope, port uint32) (string, bool) {
 			if r.listenerKey(l.protocol) != wildcardAddress {
 				return true
 			}
-			if ok, _ := e.visible(r, sc.configNS); !ok || !l.imports(r).ok {
+			if !e.visible(r, sc.configNS) || !l.imports(r).ok {
 				return true
 			}
 			locked = true
@@ -549,7 +556,7 @@ func (e *engine) httpListenerOn(sc *sidecarScope, port uint32) (string, bool) {
 			if !has || listenerProtocol(proto) == 't' || r.listenerKey(proto) != wildcardAddress {
 				return true
 			}
-			if ok, _ := e.visible(r, sc.configNS); ok && l.imports(r).ok {
+			if e.visible(r, sc.configNS) && l.imports(r).ok {
 				found = r.String()
 				return false
 			}

@@ -167,10 +167,10 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 	for _, group := range e.candidates(d, sc.configNS) {
 		var vis []*registryService
 		for _, c := range group {
-			if ok, reason := e.visible(c, sc.configNS); ok {
+			if e.visible(c, sc.configNS) {
 				vis = append(vis, c)
 			} else {
-				why = append(why, reason)
+				why = append(why, e.hiddenWhy(c, sc.configNS))
 				if whyBy.IsZero() {
 					whyBy, whyPos = c.ref(), c.pos()
 				}
