@@ -90,15 +90,21 @@ func (e *engine) resolve(client *mesh.Workload, p Probe) (*dest, []Step, error) 
 	// "a.b.svc" → a.b.svc.<suffix>.
 	var candidates []string
 	parts := strings.Split(name, ".")
+	// clusterLocal: a name only Kubernetes DNS can resolve; if it names no
+	// Service or ServiceEntry the probe is wrong, not the mesh.
+	clusterLocal := false
 	switch {
 	case strings.HasSuffix(name, ".svc"+suffix):
-		candidates = []string{name}
+		candidates, clusterLocal = []string{name}, true
 	case len(parts) == 1:
-		candidates = []string{serviceHost(name, client.ID.Namespace, e.cfg.DomainSuffix)}
+		candidates, clusterLocal = []string{serviceHost(name, client.ID.Namespace, e.cfg.DomainSuffix)}, true
 	case len(parts) == 2:
 		candidates = []string{serviceHost(parts[0], parts[1], e.cfg.DomainSuffix)}
+		_, clusterLocal = e.ns[parts[1]] // "name.ns" when ns exists; else a public name like example.com
 	case len(parts) == 3 && parts[2] == "svc":
-		candidates = []string{name + suffix}
+		candidates, clusterLocal = []string{name + suffix}, true
+	case strings.HasSuffix(name, suffix):
+		clusterLocal = true
 	}
 	for _, h := range candidates {
 		if sv, ok := e.svcByHost[h]; ok {
@@ -117,7 +123,7 @@ func (e *engine) resolve(client *mesh.Workload, p Probe) (*dest, []Step, error) 
 			[]Step{{Stage: StageDestination, Side: Client, Subject: client.ID, By: ms[0].se.Ref, Pos: ms[0].se.Pos,
 				Detail: fmt.Sprintf("%q is a ServiceEntry host", p.To)}}, nil
 	}
-	if len(parts) <= 3 || strings.HasSuffix(name, suffix) {
+	if clusterLocal {
 		return nil, nil, fmt.Errorf("sim: %q (dialled from namespace %s) names no Service or ServiceEntry", p.To, client.ID.Namespace)
 	}
 	return &dest{kind: destExternal, host: name, port: p.Port}, []Step{{Stage: StageDestination, Side: Client, Subject: client.ID,
@@ -190,6 +196,18 @@ func (s *Simulator) Probe(p Probe) (Verdict, error) {
 		if rt.entry != nil {
 			v.Service = rt.entry.Ref
 			d.routed = rt.entry
+			if d.kind == destService {
+				// A ServiceEntry claiming the Service's hostname won the
+				// collision in the client's scope (selectServices keeps the
+				// client namespace's copy): the sidecar routes to the entry.
+				m := &serviceEntryMatch{se: rt.entry}
+				for i := range rt.entry.Ports {
+					if rt.entry.Ports[i].Number == d.port {
+						m.port = &rt.entry.Ports[i]
+					}
+				}
+				d.kind, d.entries, d.svc, d.svcPort = destServiceEntry, []*serviceEntryMatch{m}, nil, nil
+			}
 		}
 	} else {
 		rt.kind = routeBypass
