@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/meshreach/meshreach/mesh"
+	"github.com/meshreach/meshreach/sim"
+	"github.com/meshreach/meshreach/sim/expect"
+)
+
+const probeUsage = `Usage: meshreach probe -f PATH... FROM TO PORT [--protocol P] [-o text|json]
+
+Answers one connection attempt and explains it.
+
+  FROM  the client workload, namespace/name
+  TO    the destination as the client dials it: a Service as name, name.ns,
+        name.ns.svc or its FQDN, a ServiceEntry host, an external host, or
+        namespace/name for a direct call to a pod IP of that workload
+  PORT  the port dialled
+
+Flags (before or after the arguments):
+` + commonFlags + `      --protocol P      what the client speaks: tcp (default), http, http2, grpc
+                        or https
+
+Exits 0 with the verdict (allowed or denied), 2 on bad input.
+`
+
+func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := newCommand("probe", probeUsage)
+	var files listFlag
+	var out outputFlag
+	c.addCommon(&files, &out)
+	proto := c.fs.String("protocol", "tcp", "")
+	pos, code, done := c.parse(args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) != 3 {
+		return c.fail(stderr, fmt.Sprintf("want FROM TO PORT, got %d argument(s)", len(pos)))
+	}
+	if len(files) == 0 {
+		return c.fail(stderr, "no manifests: give -f PATH (a file, a directory or -)")
+	}
+	p, err := parseProbe(pos[0], pos[1], pos[2], *proto)
+	if err != nil {
+		return c.fail(stderr, err.Error())
+	}
+	m, err := loadMesh(files, "", stdin, stderr)
+	if err != nil {
+		printErrors(stderr, err)
+		return exitBadInput
+	}
+	v, err := sim.New(m).Probe(p)
+	if err != nil {
+		fmt.Fprintf(stderr, "meshreach probe: %v\n", err)
+		return exitBadInput
+	}
+	if out == "json" {
+		return writeJSON(stdout, stderr, verdictView(v))
+	}
+	fmt.Fprint(stdout, v.Explain())
+	return exitOK
+}
+
+// parseProbe builds a probe from the command-line arguments.
+func parseProbe(from, to, port, proto string) (sim.Probe, error) {
+	var p sim.Probe
+	var err error
+	if p.From, err = mesh.ParseWorkloadID(from); err != nil {
+		return p, fmt.Errorf("FROM: %v", err)
+	}
+	if p.To, p.ToWorkload, err = expect.ParseDestination(to); err != nil {
+		return p, fmt.Errorf("TO: %v", err)
+	}
+	n, err := strconv.ParseUint(port, 10, 32)
+	if err != nil || n == 0 || n > 65535 {
+		return p, fmt.Errorf("PORT: invalid port %q (want a number from 1 to 65535)", port)
+	}
+	p.Port = uint32(n)
+	if p.Protocol, err = sim.ParseProtocol(proto); err != nil {
+		return p, fmt.Errorf("--protocol: %v", err)
+	}
+	return p, nil
+}
