@@ -65,6 +65,11 @@ func TestRun(t *testing.T) {
 		stdin:  string(shop),
 		code:   0,
 	}, {
+		name:   "probe-warning",
+		reason: "loader warnings go to stderr as warning: <text>, and the verdict is still printed",
+		args:   []string{"probe", "-f", "testdata/undeclared.yaml", "solo/batch", "www.example.com", "443", "--protocol", "https"},
+		code:   0,
+	}, {
 		name:   "probe-unknown-workload",
 		reason: "a probe naming no workload is bad input",
 		args:   []string{"probe", "-f", "testdata/shop", "shop/ghost", "cart", "8080"},

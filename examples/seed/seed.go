@@ -1,17 +1,36 @@
 // Package seed is the lesson meshreach started from, reproduced as
 // scenarios: each a directory of Kubernetes and Istio manifests plus an
-// expect.yaml that states, probe by probe, what Istio does with them.
+// expect.yaml that states, probe by probe, what Istio does with them. Every
+// probe's note quotes the statement it shows.
 //
-// The lesson (a course page on sidecar injection, the Sidecar resource and
-// PeerAuthentication) is reproduced statement by statement. Where its prose
-// disagrees with Istio's source, the expectation follows the source and its
-// note says why; the main case is "Any other egress destinations are blocked
-// by the sidecar configuration", which holds only under REGISTRY_ONLY (see
-// payments-sidecar/ and registry-only/).
+// # Statements and where they are shown
 //
-// Statements about features other than reachability (load balancing,
-// retries, circuit breaking, mirroring, observability) are outside what
-// meshreach models.
+//   - Default interception and PERMISSIVE ("plaintext clients can talk to
+//     permissive mTLS-enabled servers", "regardless of whether the peer has
+//     an Envoy proxy"): default/.
+//   - Injection disabled ("workloads there do not receive an Envoy proxy",
+//     "Traffic can still flow unless you apply policies", "without an
+//     injected proxy you cannot enforce Istio mTLS", "Without an injected
+//     Envoy, policies that rely on the proxy cannot be enforced"):
+//     injection-disabled/.
+//   - The payments Sidecar (./*, app/*, istio-system/*) and "Any other egress
+//     destinations are blocked": payments-sidecar/ (ALLOW_ANY: not blocked,
+//     plaintext) and registry-only/ (REGISTRY_ONLY: blocked).
+//   - peer-sidecar.yaml and "clients connecting to workloads in that
+//     namespace must use mTLS": peer-sidecar/.
+//   - The four rows of the outcome table: outcome-table/.
+//   - Application-level mTLS without a proxy, and STRICT "in the scope
+//     (namespace or mesh)": app-mtls/.
+//   - The Bookinfo ratings Sidecar (workloadSelector, ingress to a Unix
+//     socket, port-9080 egress to bookinfo/*, catch-all istio-system/*):
+//     bookinfo-ratings/.
+//
+// Where the lesson's prose disagrees with Istio's source, the expectation
+// follows the source and its note says why; the main case is "Any other
+// egress destinations are blocked by the sidecar configuration", which holds
+// only under REGISTRY_ONLY. Statements about features other than
+// reachability (load balancing, retries, circuit breaking, mirroring,
+// observability) are outside what meshreach models.
 package seed
 
 import (
