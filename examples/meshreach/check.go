@@ -35,21 +35,12 @@ Exits 0 when every expectation holds, 1 when one does not, 2 on bad input.
 
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("check", checkUsage)
-	var files listFlag
-	var out outputFlag
-	c.addCommon(&files, &out)
-	pos, code, done := c.parse(args, stdout, stderr)
+	pos, code, done := c.parse(args, 1, "one EXPECT.yaml", stdout, stderr)
 	if done {
 		return code
 	}
-	if len(pos) != 1 {
-		return c.fail(stderr, fmt.Sprintf("want one EXPECT.yaml, got %d argument(s)", len(pos)))
-	}
-	if len(files) == 0 {
-		return c.fail(stderr, "no manifests: give -f PATH (a file, a directory or -)")
-	}
 	// Report the problems of both inputs at once.
-	m, errM := loadMesh(files, pos[0], stdin, stderr)
+	m, errM := loadMesh(c.files, pos[0], stdin, stderr)
 	exps, errX := expect.Load(pos[0])
 	if errM != nil || errX != nil {
 		for _, err := range []error{errM, errX} {
@@ -68,7 +59,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case !r.OK():
 		code = exitMismatch
 	}
-	if out == "json" {
+	if c.out == "json" {
 		if c := writeJSON(stdout, stderr, reportView(r)); c != exitOK {
 			return c
 		}

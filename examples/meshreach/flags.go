@@ -8,26 +8,50 @@ import (
 	"strings"
 )
 
-// command is a subcommand's flag set with its usage text.
+// command is a subcommand's flag set with its usage text and the flags
+// every subcommand has: -f/--filename and -o/--output (described by
+// commonFlags in the usage texts).
 type command struct {
 	name  string
 	usage string // printed by --help: synopsis, arguments and every flag
 	fs    *flag.FlagSet
+	files listFlag
+	out   outputFlag
 }
 
 func newCommand(name, usage string) *command {
 	fs := flag.NewFlagSet("meshreach "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors and usage are printed by parse
-	return &command{name: name, usage: usage, fs: fs}
+	c := &command{name: name, usage: usage, fs: fs, out: "text"}
+	fs.Var(&c.files, "f", "")
+	fs.Var(&c.files, "filename", "")
+	fs.Var(&c.out, "o", "")
+	fs.Var(&c.out, "output", "")
+	return c
 }
 
 // parse parses flags and positional arguments in any order, as kubectl
 // does: "probe a/b c 80 -f x" equals "probe -f x a/b c 80". Everything
-// after "--" is positional. It returns the positional arguments, or
-// done=true with the exit code when the command must stop: usage printed
-// to stdout for --help (exit 0), or an error and a hint printed to stderr
-// (exit 2).
-func (c *command) parse(args []string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
+// after "--" is positional. It wants exactly n positional arguments (named
+// by names in the error) and at least one -f. It returns the positional
+// arguments, or done=true with the exit code when the command must stop:
+// usage printed to stdout for --help (exit 0), or an error and a hint
+// printed to stderr (exit 2).
+func (c *command) parse(args []string, n int, names string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
+	pos, code, done = c.parseInterleaved(args, stdout, stderr)
+	switch {
+	case done:
+		return nil, code, true
+	case len(pos) != n:
+		return nil, c.fail(stderr, fmt.Sprintf("want %s, got %d argument(s)", names, len(pos))), true
+	case len(c.files) == 0:
+		return nil, c.fail(stderr, "no manifests: give -f PATH (a file, a directory or -)"), true
+	}
+	return pos, 0, false
+}
+
+// parseInterleaved separates flags from positional arguments; see parse.
+func (c *command) parseInterleaved(args []string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
 	for {
 		err := c.fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,20 +102,10 @@ func (o *outputFlag) Set(s string) error {
 	return nil
 }
 
-// commonFlags describes the flags addCommon registers, for usage texts.
+// commonFlags describes the flags every command has, for usage texts.
 const commonFlags = `  -f, --filename PATH   a manifest file, a directory (read recursively for
                         *.yaml, *.yml and *.json, leaving out files named
                         expect.yaml) or - for standard input; repeatable
   -o, --output FORMAT   text (default) or json
   -h, --help            print this help
 `
-
-// addCommon registers -f/--filename and -o/--output; commonFlags describes
-// them in the usage texts.
-func (c *command) addCommon(files *listFlag, out *outputFlag) {
-	c.fs.Var(files, "f", "")
-	c.fs.Var(files, "filename", "")
-	*out = "text"
-	c.fs.Var(out, "o", "")
-	c.fs.Var(out, "output", "")
-}

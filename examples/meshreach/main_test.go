@@ -241,15 +241,12 @@ func TestParseInterleaved(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := newCommand("test", "")
-			var files listFlag
-			var out outputFlag
-			c.addCommon(&files, &out)
 			var stdout, stderr bytes.Buffer
-			pos, code, done := c.parse(tc.args, &stdout, &stderr)
+			pos, code, done := c.parseInterleaved(tc.args, &stdout, &stderr)
 			if done {
 				t.Fatalf("parse stopped with code %d: %s", code, stderr.String())
 			}
-			if d := cmp.Diff([][]string{tc.files, tc.pos}, [][]string{[]string(files), pos}); d != "" {
+			if d := cmp.Diff([][]string{tc.files, tc.pos}, [][]string{[]string(c.files), pos}); d != "" {
 				t.Errorf("files, positional mismatch (-want +got) (%s):\n%s", tc.reason, d)
 			}
 		})

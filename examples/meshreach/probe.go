@@ -29,25 +29,16 @@ Exits 0 with the verdict (allowed or denied), 2 on bad input.
 
 func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("probe", probeUsage)
-	var files listFlag
-	var out outputFlag
-	c.addCommon(&files, &out)
 	proto := c.fs.String("protocol", "tcp", "")
-	pos, code, done := c.parse(args, stdout, stderr)
+	pos, code, done := c.parse(args, 3, "FROM TO PORT", stdout, stderr)
 	if done {
 		return code
-	}
-	if len(pos) != 3 {
-		return c.fail(stderr, fmt.Sprintf("want FROM TO PORT, got %d argument(s)", len(pos)))
-	}
-	if len(files) == 0 {
-		return c.fail(stderr, "no manifests: give -f PATH (a file, a directory or -)")
 	}
 	p, err := parseProbe(pos[0], pos[1], pos[2], *proto)
 	if err != nil {
 		return c.fail(stderr, err.Error())
 	}
-	m, err := loadMesh(files, "", stdin, stderr)
+	m, err := loadMesh(c.files, "", stdin, stderr)
 	if err != nil {
 		printErrors(stderr, err)
 		return exitBadInput
@@ -57,7 +48,7 @@ func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "meshreach probe: %v\n", err)
 		return exitBadInput
 	}
-	if out == "json" {
+	if c.out == "json" {
 		return writeJSON(stdout, stderr, verdictView(v))
 	}
 	fmt.Fprint(stdout, v.Explain())
