@@ -194,6 +194,11 @@ func wantErr(n *yaml.Node, want string) error {
 	case kindString:
 		return fmt.Errorf("%w %q (want %s)", ErrInvalidValue, n.Value, want)
 	default:
+		if want == "a string" {
+			// `version: 1` or `inject: yes`: Kubernetes reads YAML 1.1,
+			// where these are a number and a boolean.
+			return fmt.Errorf("%w %s (want a string: quote it)", ErrInvalidValue, n.Value)
+		}
 		return fmt.Errorf("%w %s (want %s)", ErrInvalidValue, n.Value, want)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -100,13 +99,7 @@ func (o *obj) embeddedDoc(v *yaml.Node, path string) (*obj, *yaml.Node) {
 	}
 	var root yaml.Node
 	if err := parseYAML([]byte(v.Value), &root); err != nil {
-		msg, line := err.Error(), 1
-		if mm := yamlLineErr.FindStringSubmatch(msg); mm != nil {
-			line, _ = strconv.Atoi(mm[1])
-			msg = mm[2]
-		} else {
-			msg = strings.TrimPrefix(msg, "yaml: ")
-		}
+		line, msg := syntaxError(err)
 		eo.fail(&yaml.Node{Line: max(line, 1)}, path, fmt.Errorf("%w: %s", ErrSyntax, msg))
 		return eo, nil
 	}

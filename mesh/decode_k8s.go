@@ -80,7 +80,7 @@ func (d *decoder) object(dc *doc, n *yaml.Node, def typeMeta, depth int) {
 		return
 	}
 	var top []pair
-	var metaNode *yaml.Node
+	var metaNode, metaKey *yaml.Node
 	apiVersion, kind := def.apiVersion, def.kind
 	for _, p := range o.mapping(n, "") {
 		switch p.key {
@@ -89,7 +89,7 @@ func (d *decoder) object(dc *doc, n *yaml.Node, def typeMeta, depth int) {
 		case "kind":
 			kind, _ = o.str(p.v, p.key)
 		case "metadata":
-			metaNode = p.v
+			metaNode, metaKey = p.v, p.k
 		default:
 			top = append(top, p)
 		}
@@ -110,7 +110,7 @@ func (d *decoder) object(dc *doc, n *yaml.Node, def typeMeta, depth int) {
 	info, ok := kinds[kind]
 	if ok && !slices.Contains(info.versions, apiVersion) {
 		if slices.ContainsFunc(info.versions, func(v string) bool { return group(v) == group(apiVersion) }) {
-			o.ref = Ref{Kind: kind}
+			o.ref = quietRef(kind, metaNode, info.clusterScoped)
 			o.fail(lookup(n, "apiVersion"), "apiVersion", fmt.Errorf("%w %q for %s (want %s)", ErrInvalidValue, apiVersion, kind, orList(info.versions)))
 			return
 		}
@@ -122,9 +122,18 @@ func (d *decoder) object(dc *doc, n *yaml.Node, def typeMeta, depth int) {
 		d.skip(kind, o.pos(n))
 		return
 	}
-	m := o.meta(metaNode, "metadata", true)
-	if m.name == "" && !o.failed() {
-		o.fail(orNode(metaNode, n), "metadata.name", ErrMissingField)
+	m := o.meta(metaNode, "metadata")
+	switch {
+	case m.name == "":
+		o.ref = Ref{Kind: kind}
+		if !o.failed() {
+			o.fail(orNode(metaKey, n), "metadata.name", ErrMissingField)
+		}
+		return
+	case kind == "Namespace" && !isDNS1123Label(m.name):
+		o.fail(lookup(metaNode, "name"), "metadata.name", fmt.Errorf("%w %q (want a lower-case RFC 1123 label)", ErrInvalidValue, m.name))
+	case !isDNS1123Subdomain(m.name):
+		o.fail(lookup(metaNode, "name"), "metadata.name", fmt.Errorf("%w %q (want a lower-case RFC 1123 subdomain)", ErrInvalidValue, m.name))
 	}
 	o.ref = Ref{Kind: kind, Name: m.name}
 	switch {
@@ -174,6 +183,21 @@ func (d *decoder) skip(kind string, p Pos) {
 	d.st.dirty = true
 }
 
+// quietRef names an object from its metadata without checking it.
+func quietRef(kind string, metaNode *yaml.Node, clusterScoped bool) Ref {
+	r := Ref{Kind: kind}
+	if n := deref(lookup(metaNode, "name")); n != nil && n.Kind == yaml.ScalarNode {
+		r.Name = n.Value
+	}
+	if n := deref(lookup(metaNode, "namespace")); n != nil && n.Kind == yaml.ScalarNode && !clusterScoped {
+		r.Namespace = n.Value
+	}
+	if r.Namespace == "" && !clusterScoped {
+		r.Namespace = "default"
+	}
+	return r
+}
+
 func hasKey(ps []pair, key string) bool {
 	return slices.ContainsFunc(ps, func(p pair) bool { return p.key == key })
 }
@@ -202,6 +226,7 @@ func orNode(a, b *yaml.Node) *yaml.Node {
 
 // meta is the modelled part of an ObjectMeta.
 type meta struct {
+	path                 string // "metadata", or a pod template's "spec.template.metadata"
 	name, namespace, uid string
 	labels, annotations  map[string]string
 	created              time.Time
@@ -230,19 +255,14 @@ func keySet(keys ...string) map[string]bool {
 
 // meta decodes an ObjectMeta strictly: a misspelt key (`lables:`) is an
 // error, because a label silently dropped changes which Sidecar or
-// PeerAuthentication selects a pod. top is false for pod templates.
-func (o *obj) meta(n *yaml.Node, path string, top bool) meta {
-	m := meta{node: deref(n)}
+// PeerAuthentication selects a pod.
+func (o *obj) meta(n *yaml.Node, path string) meta {
+	m := meta{node: deref(n), path: path}
 	for _, p := range o.mapping(n, path) {
 		fp := join(path, p.key)
 		switch p.key {
 		case "name":
-			if s, ok := o.str(p.v, fp); ok {
-				m.name = s
-				if top && !isDNS1123Subdomain(s) {
-					o.fail(p.v, fp, fmt.Errorf("%w %q (want a lower-case RFC 1123 subdomain)", ErrInvalidValue, s))
-				}
-			}
+			m.name, _ = o.str(p.v, fp)
 		case "namespace":
 			if s, ok := o.str(p.v, fp); ok {
 				m.namespace = s
@@ -333,9 +353,6 @@ func (d *decoder) namespace(o *obj, n *yaml.Node, top []pair, m *meta) {
 				o.unknown(q, "spec")
 			}
 		}
-	}
-	if m.name != "" && !isDNS1123Label(m.name) {
-		o.fail(lookup(m.node, "name"), "metadata.name", fmt.Errorf("%w %q (want a lower-case RFC 1123 label)", ErrInvalidValue, m.name))
 	}
 	// The webhook's namespaceSelector matches istio-injection=enabled
 	// only, and every other value present makes all entries fail
@@ -626,7 +643,7 @@ func (o *obj) controllerSpec(kind string, n *yaml.Node, path string) podTemplate
 				qp := join(fp, q.key)
 				switch q.key {
 				case "metadata":
-					o.meta(q.v, qp, false)
+					o.meta(q.v, qp)
 				case "spec":
 					t, found = o.controllerSpec("Job", q.v, qp), true
 				default:
@@ -651,12 +668,12 @@ func (o *obj) controllerSpec(kind string, n *yaml.Node, path string) podTemplate
 
 // templateSpec decodes a PodTemplateSpec.
 func (o *obj) templateSpec(n *yaml.Node, path string) podTemplate {
-	var m meta
+	m := meta{path: join(path, "metadata")}
 	var spec *yaml.Node
 	for _, p := range o.mapping(n, path) {
 		switch p.key {
 		case "metadata":
-			m = o.meta(p.v, join(path, p.key), false)
+			m = o.meta(p.v, join(path, p.key))
 		case "spec":
 			spec = p.v
 		default:
@@ -719,7 +736,7 @@ func (o *obj) templateAnnotations(t *podTemplate, m *meta) {
 			t.appMTLS = true
 		case "false":
 		default:
-			o.fail(labelNode(m.node, "annotations", annotAppMTLS), "metadata.annotations["+annotAppMTLS+"]",
+			o.fail(labelNode(m.node, "annotations", annotAppMTLS), m.path+".annotations["+annotAppMTLS+"]",
 				fmt.Errorf("%w %q (want true or false)", ErrInvalidValue, v))
 		}
 	}
@@ -732,7 +749,7 @@ func (o *obj) templateAnnotations(t *podTemplate, m *meta) {
 	}{{"labels", m.labels}, {"annotations", m.annotations}} {
 		if v, ok := f.vals[labelSidecarInject]; ok && v != "true" && v != "false" {
 			t.warns = append(t.warns, &Error{Pos: o.pos(labelNode(m.node, f.field, labelSidecarInject)),
-				Path: "metadata." + f.field + "[" + labelSidecarInject + "]",
+				Path: m.path + "." + f.field + "[" + labelSidecarInject + "]",
 				Err:  fmt.Errorf("%s %q is neither true nor false: Istio ignores it and applies the default policy", labelSidecarInject, v)})
 		}
 	}

@@ -296,18 +296,48 @@ func isMarker(l []byte, m string) bool {
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlParserErrors are the messages of yaml.v3's parser (not scanner)
+// errors, whose "line N" is 0-based: it reports context_mark.line without
+// the +1 it adds for scanner errors (go.yaml.in/yaml/v3 decode.go fail).
+var yamlParserErrors = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found undefined tag handle":             true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
+// syntaxError splits a yaml.v3 error into a 1-based line (0 if unknown)
+// and a message.
+func syntaxError(err error) (int, string) {
+	msg := err.Error()
+	m := yamlLineErr.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, strings.TrimPrefix(msg, "yaml: ")
+	}
+	n, _ := strconv.Atoi(m[1])
+	if yamlParserErrors[m[2]] {
+		n++
+	}
+	return n, m[2]
+}
+
 // chunk parses one document and decodes its object.
 func (d *decoder) chunk(c chunk) {
 	visits := 0
 	dc := &doc{file: d.file, index: c.index, offset: c.first - 1, visits: &visits}
 	var root yaml.Node
 	if err := parseYAML(c.text, &root); err != nil {
-		msg, line := err.Error(), c.first
-		if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			line, msg = c.first-1+n, m[2]
-		} else {
-			msg = strings.TrimPrefix(msg, "yaml: ")
+		n, msg := syntaxError(err)
+		line := c.first
+		if n > 0 {
+			line = c.first - 1 + n
 		}
 		d.errs = append(d.errs, &Error{Pos: Pos{File: d.file, Doc: c.index, Line: line}, Err: fmt.Errorf("%w: %s", ErrSyntax, msg)})
 		return

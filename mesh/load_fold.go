@@ -124,6 +124,11 @@ func (b *Builder) foldWorkloads(raws []*rawWorkload) {
 			f.pods = append(f.pods, r)
 		}
 	}
+	// In file order, so that of two objects with one ID (a Pod and a
+	// Deployment both named web) Build reports the later one.
+	byPos := func(x, y *folded) int { return comparePos(x.w.Pos, y.w.Pos) }
+	slices.SortStableFunc(tops, byPos)
+	slices.SortStableFunc(synths, byPos)
 	for _, f := range tops {
 		b.templateWarnings(f.src)
 		b.observe(f)

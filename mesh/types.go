@@ -42,11 +42,14 @@ type Ref struct {
 }
 
 // String renders the reference as "Kind ns/name" (or "Kind name" for
-// cluster-scoped objects), and "" for the zero Ref.
+// cluster-scoped objects), the Kind alone when name and namespace are
+// unknown, and "" for the zero Ref.
 func (r Ref) String() string {
 	switch {
 	case r == Ref{}:
 		return ""
+	case r.Name == "" && r.Namespace == "":
+		return r.Kind // an object whose name is missing
 	case r.Namespace == "":
 		return r.Kind + " " + r.Name
 	default:

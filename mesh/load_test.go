@@ -1,0 +1,251 @@
+package mesh_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/meshreach/meshreach/internal/golden"
+	"github.com/meshreach/meshreach/mesh"
+)
+
+// render prints every modelled field of m, one object per line, so that a
+// golden file shows exactly what the loader produced.
+func render(m *mesh.Mesh) string {
+	var b strings.Builder
+	c := m.Config()
+	fmt.Fprintf(&b, "config root=%s outbound=%s autoMTLS=%t serviceExportTo=%s drExportTo=%s trustDomain=%s aliases=%s @%s\n",
+		c.RootNamespace, c.Outbound, c.EnableAutoMTLS, list(c.DefaultServiceExportTo), list(c.DefaultDestinationRuleExportTo),
+		c.TrustDomain, list(c.TrustDomainAliases), at(c.Pos))
+	i := c.Injection
+	fmt.Fprintf(&b, "injection policy=%q revisions=%s nsByDefault=%t never=%s always=%s @%s\n",
+		i.Policy, list(i.Revisions), i.EnableNamespacesByDefault, selectors(i.NeverInjectSelector), selectors(i.AlwaysInjectSelector), at(i.Pos))
+	for _, n := range m.Namespaces() {
+		fmt.Fprintf(&b, "namespace %s labels=%v annotations=%v @%s\n", n.Name, n.Labels, n.Annotations, at(n.Pos))
+	}
+	for _, w := range m.Workloads() {
+		obs := "nil"
+		if w.Observed != nil {
+			obs = fmt.Sprint(*w.Observed)
+		}
+		fmt.Fprintf(&b, "workload %s %s labels=%v annotations=%v sa=%q hostNetwork=%t ports=%v observed=%s appMTLS=%t ip=%q @%s\n",
+			w.ID, w.Kind, w.Labels, w.Annotations, w.ServiceAccount, w.HostNetwork, w.Ports, obs, w.AppMTLS, w.IP, w.Pos)
+	}
+	for _, s := range m.Services() {
+		fmt.Fprintf(&b, "service %s selector=%s ports=%+v headless=%t clusterIP=%q exportTo=%s labels=%v @%s\n",
+			s.Ref, sel(s.Selector), s.Ports, s.Headless, s.ClusterIP, list(s.ExportTo), s.Labels, s.Pos)
+	}
+	for _, s := range m.ServiceEntries() {
+		fmt.Fprintf(&b, "serviceentry %s hosts=%q addresses=%q ports=%+v meshInternal=%t resolution=%s exportTo=%s selector=%s created=%s @%s\n",
+			s.Ref, s.Hosts, s.Addresses, s.Ports, s.MeshInternal, s.Resolution, list(s.ExportTo), sel(s.WorkloadSelector), stamp(s.Created), s.Pos)
+	}
+	for _, s := range m.Sidecars() {
+		fmt.Fprintf(&b, "sidecar %s selector=%s outbound=%q created=%s @%s\n", s.Ref, sel(s.Selector), s.Outbound, stamp(s.Created), s.Pos)
+		for _, e := range s.Egress {
+			port := "catch-all"
+			if e.Port != nil {
+				port = fmt.Sprintf("%+v", *e.Port)
+			}
+			fmt.Fprintf(&b, "  egress port=%s bind=%q capture=%s hosts=%q @%s\n", port, e.Bind, e.CaptureMode, e.Hosts, e.Pos)
+		}
+		for _, in := range s.Ingress {
+			fmt.Fprintf(&b, "  ingress port=%+v bind=%q capture=%s defaultEndpoint=%q @%s\n", in.Port, in.Bind, in.CaptureMode, in.DefaultEndpoint, in.Pos)
+		}
+	}
+	for _, p := range m.PeerAuthentications() {
+		fmt.Fprintf(&b, "peerauthentication %s selector=%s mode=%s ports=%v created=%s @%s\n", p.Ref, sel(p.Selector), p.Mode, p.PortModes, stamp(p.Created), p.Pos)
+	}
+	for _, d := range m.DestinationRules() {
+		fmt.Fprintf(&b, "destinationrule %s host=%s exportTo=%s selector=%s policy=%s created=%s @%s\n",
+			d.Ref, d.Host, list(d.ExportTo), sel(d.Selector), policy(d.TrafficPolicy), stamp(d.Created), d.Pos)
+		for _, s := range d.Subsets {
+			fmt.Fprintf(&b, "  subset %s labels=%v policy=%s\n", s.Name, s.Labels, policy(s.TrafficPolicy))
+		}
+	}
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(&b, "warning %s\n", w)
+	}
+	return b.String()
+}
+
+// list renders a nil slice as "unset", unlike an empty one.
+func list(s []string) string {
+	if s == nil {
+		return "unset"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func at(p mesh.Pos) string {
+	if s := p.String(); s != "" {
+		return s
+	}
+	return "-"
+}
+
+func sel(m map[string]string) string {
+	if m == nil {
+		return "none"
+	}
+	return fmt.Sprint(m)
+}
+
+func stamp(t interface{ IsZero() bool }) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return fmt.Sprint(t)
+}
+
+func policy(p *mesh.TrafficPolicy) string {
+	if p == nil {
+		return "none"
+	}
+	s := fmt.Sprintf("{tls=%q passthrough=%t", p.TLS, p.LBPassthrough)
+	for _, pl := range p.PortLevel {
+		s += fmt.Sprintf(" port%d.tls=%q", pl.Port, pl.TLS)
+	}
+	return s + "}"
+}
+
+func selectors(ls []mesh.LabelSelector) string {
+	var parts []string
+	for _, l := range ls {
+		parts = append(parts, fmt.Sprintf("%v%+v", l.MatchLabels, l.MatchExpressions))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// parseFile loads one fixture with its base name in positions.
+func parseFile(t *testing.T, path string) (*mesh.Mesh, error) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mesh.Parse(filepath.Base(path), src)
+}
+
+func fixtures(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	for _, ext := range []string{"*.yaml", "*.json"} {
+		m, err := filepath.Glob(filepath.Join("testdata", dir, ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatalf("no fixtures in testdata/%s", dir)
+	}
+	return files
+}
+
+// TestGood loads each testdata/good fixture and compares everything it
+// modelled with testdata/good/<name>.golden (rewritten with -update).
+func TestGood(t *testing.T) {
+	for _, f := range fixtures(t, "good") {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if !golden.Updating() {
+				t.Parallel()
+			}
+			m, err := parseFile(t, f)
+			if err != nil {
+				var l mesh.ErrorList
+				errors.As(err, &l)
+				t.Fatalf("load failed:\n%s", l.Full())
+			}
+			golden.Check(t, strings.TrimSuffix(f, filepath.Ext(f))+".golden", []byte(render(m)))
+		})
+	}
+}
+
+// sentinels maps the names used in "# is:" lines.
+var sentinels = map[string]error{
+	"ErrSyntax":       mesh.ErrSyntax,
+	"ErrUnknownField": mesh.ErrUnknownField,
+	"ErrInvalidValue": mesh.ErrInvalidValue,
+	"ErrMissingField": mesh.ErrMissingField,
+	"ErrDuplicate":    mesh.ErrDuplicate,
+}
+
+// TestBad loads each testdata/bad fixture: its leading "# want: " lines
+// are the full error list, in order; its "# is: " line names the sentinels
+// the entries wrap (each entry wraps one of them, each is wrapped by one).
+func TestBad(t *testing.T) {
+	for _, f := range fixtures(t, "bad") {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			want, is := expectations(t, f)
+			_, err := parseFile(t, f)
+			var l mesh.ErrorList
+			if !errors.As(err, &l) {
+				t.Fatalf("error %v (%T) is not an ErrorList", err, err)
+			}
+			var got []string
+			for _, e := range l {
+				got = append(got, e.Error())
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("errors (-want +got):\n%s", d)
+			}
+			for _, name := range is {
+				if !errors.Is(err, sentinels[name]) {
+					t.Errorf("errors.Is(err, mesh.%s) = false", name)
+				}
+			}
+			for _, e := range l {
+				if !slices.ContainsFunc(is, func(name string) bool { return errors.Is(e, sentinels[name]) }) {
+					t.Errorf("%q wraps none of %v", e, is)
+				}
+				if e.Pos.File == "" {
+					t.Errorf("%q has no file", e)
+				}
+			}
+		})
+	}
+}
+
+func expectations(t *testing.T, path string) (want, is []string) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "# want: "):
+			want = append(want, strings.TrimPrefix(line, "# want: "))
+		case strings.HasPrefix(line, "# is: "):
+			is = strings.Fields(strings.TrimPrefix(line, "# is: "))
+		case strings.HasPrefix(line, "#"):
+		default:
+			if len(want) == 0 || len(is) == 0 {
+				t.Fatalf("%s: starts with no \"# want:\" or \"# is:\" line", path)
+			}
+			for _, name := range is {
+				if sentinels[name] == nil {
+					t.Fatalf("%s: unknown sentinel %q", path, name)
+				}
+			}
+			return want, is
+		}
+	}
+	t.Fatalf("%s: no manifest after the expectations", path)
+	return nil, nil
+}
+
+var _ = fstest.MapFS{}
