@@ -57,7 +57,9 @@ func (x Expectation) Want() string {
 func (x Expectation) String() string { return x.Probe.String() + ": " + x.Want() }
 
 // Load reads and parses the expectations file at path; positions in errors
-// and expectations name path as given.
+// and expectations name path as given. A file that cannot be read is
+// reported with the error of [os.ReadFile]; problems in its content as by
+// [Parse].
 func Load(path string) ([]Expectation, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
