@@ -11,10 +11,11 @@ import (
 
 // decoder decodes the documents of one file into a Builder.
 type decoder struct {
-	b    *Builder
-	st   *manifestState
-	file string
-	errs ErrorList
+	b       *Builder
+	st      *manifestState
+	file    string
+	errs    ErrorList
+	skipped bool // the last object was counted as not modelled
 }
 
 // typeMeta is the apiVersion and kind an item of a typed list (PodList…)
@@ -136,17 +137,21 @@ func (d *decoder) object(dc *doc, n *yaml.Node, def typeMeta, depth int) {
 		o.fail(lookup(metaNode, "name"), "metadata.name", fmt.Errorf("%w %q (want a lower-case RFC 1123 subdomain)", ErrInvalidValue, m.name))
 	}
 	o.ref = Ref{Kind: kind, Name: m.name}
+	defaulted := false
 	switch {
 	case info.clusterScoped:
 		m.namespace = ""
 	case m.namespace == "":
-		m.namespace = "default"
-		d.st.noNS.add(o.pos(n))
+		m.namespace, defaulted = "default", true
 	}
 	o.ref.Namespace = m.namespace
 	m.pos = o.pos(n)
 	d.st.dirty = true
+	d.skipped = false
 	info.decode(d, o, n, top, &m)
+	if defaulted && !d.skipped {
+		d.st.noNS.add(m.pos)
+	}
 }
 
 // list decodes the items of a List (kind: List from kubectl, or a typed
@@ -181,6 +186,7 @@ func (d *decoder) skip(kind string, p Pos) {
 	}
 	t.add(p)
 	d.st.dirty = true
+	d.skipped = true
 }
 
 // quietRef names an object from its metadata without checking it.

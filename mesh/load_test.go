@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -248,4 +249,202 @@ func expectations(t *testing.T, path string) (want, is []string) {
 	return nil, nil
 }
 
-var _ = fstest.MapFS{}
+// summary lists the objects of m by kind and reference, with workloads'
+// injection observation and IP.
+func summary(m *mesh.Mesh) []string {
+	var out []string
+	for _, n := range m.Namespaces() {
+		out = append(out, "Namespace "+n.Name)
+	}
+	for _, w := range m.Workloads() {
+		obs := "nil"
+		if w.Observed != nil {
+			obs = fmt.Sprint(*w.Observed)
+		}
+		out = append(out, fmt.Sprintf("%s observed=%s ip=%s", w.Ref(), obs, w.IP))
+	}
+	for _, s := range m.Services() {
+		out = append(out, s.Ref.String())
+	}
+	for _, s := range m.Sidecars() {
+		out = append(out, s.Ref.String())
+	}
+	return out
+}
+
+// TestLoadDir reads a directory tree: *.yaml, *.yml and *.json at any
+// depth, not README.md or extra.txt, not the hidden directory; the Pod in
+// pods.json folds into the Deployment of deployment.yml.
+func TestLoadDir(t *testing.T) {
+	t.Parallel()
+	m, err := mesh.Load("testdata/dir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Namespace shop", "Deployment shop/web observed=true ip=10.1.0.7"}
+	if d := cmp.Diff(want, summary(m)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	w, _ := m.Workload(mesh.WorkloadID{Namespace: "shop", Name: "web"})
+	if got, want := w.Pos.String(), filepath.Join("testdata", "dir", "apps", "deployment.yml")+":1"; got != want {
+		t.Errorf("workload position %q, want %q (the path as given, joined)", got, want)
+	}
+}
+
+// TestLoadPaths: a file named explicitly is read whatever its extension,
+// a path given twice is read once, and a missing path is an error naming it.
+func TestLoadPaths(t *testing.T) {
+	t.Parallel()
+	m, err := mesh.Load("testdata/dir/extra.txt", "testdata/dir/namespaces.yaml", "testdata/dir/./namespaces.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"Namespace extra", "Namespace shop"}, summary(m)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+
+	_, err = mesh.Load("testdata/dir/namespaces.yaml", "testdata/nope")
+	var l mesh.ErrorList
+	if !errors.As(err, &l) || len(l) != 1 || l[0].Pos.File != "testdata/nope" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load of a missing path: %v, want one entry for testdata/nope wrapping fs.ErrNotExist", err)
+	}
+}
+
+func TestLoadFS(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"a/ns.yaml":         {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")},
+		"a/sc.yml":          {Data: []byte(sidecarHead + "spec: {egress: [{hosts: ['./*']}]}\n")},
+		"b/c/svc.json":      {Data: []byte(`{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "a"}, "spec": {"ports": [{"port": 80}]}}`)},
+		"b/notes.md":        {Data: []byte("# not read")},
+		".git/config.yaml":  {Data: []byte("{{ not yaml")},
+		"b/.cache/bad.yaml": {Data: []byte("{{ not yaml")},
+	}
+	tests := []struct {
+		name     string
+		patterns []string
+		want     []string
+		wantErr  string
+	}{
+		{name: "whole FS", want: []string{"Namespace a", "Service a/s", "Sidecar ns/s"}},
+		{name: "glob", patterns: []string{"a/*.yaml"}, want: []string{"Namespace a"}},
+		{name: "directory", patterns: []string{"b"}, want: []string{"Namespace a", "Service a/s"}},
+		{name: "glob and directory overlap", patterns: []string{"a/*", "a"}, want: []string{"Namespace a", "Sidecar ns/s"}},
+		{name: "no match", patterns: []string{"a", "c/*.yaml"}, wantErr: `c/*.yaml: no file matches "c/*.yaml"`},
+		{name: "bad pattern", patterns: []string{"["}, wantErr: "[: syntax error in pattern"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := mesh.LoadFS(fsys, tt.patterns...)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("LoadFS(%q) error = %v, want %q", tt.patterns, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, summary(m)); d != "" {
+				t.Errorf("LoadFS(%q) (-want +got):\n%s", tt.patterns, d)
+			}
+		})
+	}
+}
+
+// TestLoadStdin reads "-" from os.Stdin (not parallel: it swaps os.Stdin).
+func TestLoadStdin(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = old }()
+	go func() {
+		w.Write([]byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: Bad\n"))
+		w.Close()
+	}()
+	_, err = mesh.Load("-")
+	want := []string{`<stdin>:4: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`}
+	if d := cmp.Diff(want, errorTexts(t, err)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestParseReader(t *testing.T) {
+	t.Parallel()
+	m, err := mesh.ParseReader("in.yaml", strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := m.Namespace("a"); !ok || n.Pos.String() != "in.yaml:1" {
+		t.Errorf("namespace a = %+v, %t; want it at in.yaml:1", n, ok)
+	}
+	_, err = mesh.ParseReader("in.yaml", failingReader{})
+	if d := cmp.Diff([]string{"in.yaml: disk on fire"}, errorTexts(t, err)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestFoldAcrossCalls: pods fold into their controller whatever the order
+// of AddManifest calls, also after a Build, and into workloads added in code.
+func TestFoldAcrossCalls(t *testing.T) {
+	t.Parallel()
+	pod := func(name, ip string) string {
+		return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ` + name + `
+  namespace: shop
+  labels: {app: web, pod-template-hash: 6c9d}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-6c9d, controller: true}]
+spec: {containers: [{name: web, image: web}, {name: istio-proxy, image: proxyv2}]}
+status: {phase: Running, podIP: ` + ip + `}
+`
+	}
+	deployment := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web}]}}}\n"
+
+	var b mesh.Builder
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(b.AddManifest("pods.yaml", []byte(pod("web-6c9d-b", "10.0.0.2"))))
+	must(b.AddManifest("deploy.yaml", []byte(deployment)))
+	m, err := b.Build()
+	must(err)
+	want := []string{"Namespace shop", "Deployment shop/web observed=true ip=10.0.0.2"}
+	if d := cmp.Diff(want, summary(m)); d != "" {
+		t.Errorf("pod before its Deployment (-want +got):\n%s", d)
+	}
+	w, _ := m.Workload(mesh.WorkloadID{Namespace: "shop", Name: "web"})
+	if w.Pos.String() != "deploy.yaml:1" || w.Labels["pod-template-hash"] != "" {
+		t.Errorf("workload %+v: want the Deployment's position and template", w)
+	}
+
+	// A later pod with a smaller name joins the built workload without
+	// changing its IP (the first pod seen keeps it).
+	must(b.AddManifest("more.yaml", []byte(pod("web-6c9d-a", "10.0.0.1"))))
+	m, err = b.Build()
+	must(err)
+	if d := cmp.Diff(want, summary(m)); d != "" {
+		t.Errorf("pod after Build (-want +got):\n%s", d)
+	}
+
+	var c mesh.Builder
+	c.AddWorkload(mesh.Workload{ID: mesh.WorkloadID{Namespace: "shop", Name: "web"}, Kind: "Deployment"})
+	must(c.AddManifest("pods.yaml", []byte(pod("web-6c9d-b", "10.0.0.2"))))
+	m, err = c.Build()
+	must(err)
+	if d := cmp.Diff(want, summary(m)); d != "" {
+		t.Errorf("pod of a workload built in code (-want +got):\n%s", d)
+	}
+}
