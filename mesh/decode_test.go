@@ -255,7 +255,9 @@ func TestEgressCases(t *testing.T) {
 // TestWarnings pins each legal-but-suspicious finding, with its position.
 func TestWarnings(t *testing.T) {
 	t.Parallel()
-	ns := func(name string) string { return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + name + "}\n---\n" }
+	ns := func(name string) string {
+		return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + name + "}\n---\n"
+	}
 	tests := []struct {
 		name, reason, src string
 		want              []string
