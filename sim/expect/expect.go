@@ -170,7 +170,7 @@ func (p *parser) expectation(index int, n *yaml.Node) (Expectation, bool) {
 			continue
 		}
 		if !isField(k.Value) {
-			bad(k.Line, k.Value, fmt.Errorf("%w (want %s)", mesh.ErrUnknownField, fieldList))
+			bad(k.Line, k.Value, fmt.Errorf("%w %q (want %s)", mesh.ErrUnknownField, k.Value, fieldList))
 			continue
 		}
 		if first, ok := vals[k.Value]; ok {

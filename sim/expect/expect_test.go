@@ -172,7 +172,7 @@ func TestParseErrors(t *testing.T) {
 		name:     "unknown field",
 		reason:   "a misspelt key is an error, not silently ignored",
 		src:      "- from: a/b\n  to: c\n  port: 80\n  expect: allow\n  trasport: mtls\n",
-		want:     "expect.yaml:5: expectation 1: trasport: unknown field (want from, to, port, protocol, expect, transport or note)\n",
+		want:     "expect.yaml:5: expectation 1: trasport: unknown field \"trasport\" (want from, to, port, protocol, expect, transport or note)\n",
 		sentinel: mesh.ErrUnknownField,
 	}, {
 		name:     "missing fields",
