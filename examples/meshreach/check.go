@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/meshreach/meshreach/mesh"
@@ -98,14 +97,4 @@ func printErrors(w io.Writer, err error) {
 		return
 	}
 	fmt.Fprintf(w, "meshreach: %v\n", err)
-}
-
-// samePath reports whether a and b name the same file.
-func samePath(a, b string) bool {
-	if a == "" || b == "" {
-		return false
-	}
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	return err1 == nil && err2 == nil && aa == bb
 }

@@ -118,3 +118,13 @@ func pathless(err error) error {
 	}
 	return err
 }
+
+// samePath reports whether a and b name the same file.
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
+}
