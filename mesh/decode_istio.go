@@ -347,7 +347,10 @@ func (w *protoWalk) anyValue(n *yaml.Node, path string, depth int) {
 
 // decodeProto decodes a checked node into msg through its JSON form.
 func (o *obj) decodeProto(n *yaml.Node, path string, msg proto.Message) {
+	// The walk already charged these nodes to the document's budget.
+	visits := *o.doc.visits
 	js, err := o.appendJSON(nil, n, 0)
+	*o.doc.visits = visits
 	if err == nil {
 		err = protojson.Unmarshal(js, msg)
 	}
