@@ -30,6 +30,11 @@ import (
 type protoWalk struct {
 	o     *obj
 	nodes map[string]*yaml.Node
+	// crd is set for resources the API server validates against Istio's
+	// CRD schema (manifests/charts/base/files/crd-all.gen.yaml): enums are
+	// strings from the enum's list and 32-bit integers are JSON numbers,
+	// where protojson would also take numbers and numeric strings.
+	crd bool
 }
 
 func (w *protoWalk) record(path string, n *yaml.Node) {
@@ -268,7 +273,7 @@ func (w *protoWalk) singular(n *yaml.Node, fd protoreflect.FieldDescriptor, path
 			ok = ed.Values().ByName(protoreflect.Name(n.Value)) != nil
 		case kindInt:
 			v, err := strconv.ParseInt(n.Value, 0, 32)
-			ok = err == nil && ed.Values().ByNumber(protoreflect.EnumNumber(v)) != nil
+			ok = !w.crd && err == nil && ed.Values().ByNumber(protoreflect.EnumNumber(v)) != nil
 		}
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
 		switch k {
@@ -280,7 +285,9 @@ func (w *protoWalk) singular(n *yaml.Node, fd protoreflect.FieldDescriptor, path
 			ok = err == nil || n.Value == "NaN" || n.Value == "Infinity" || n.Value == "-Infinity"
 		}
 	default: // integers: a number, or a string holding one (protojson accepts both)
-		if k == kindInt || k == kindString || k == kindFloat {
+		is64 := fd.Kind() != protoreflect.Int32Kind && fd.Kind() != protoreflect.Sint32Kind &&
+			fd.Kind() != protoreflect.Sfixed32Kind && fd.Kind() != protoreflect.Uint32Kind && fd.Kind() != protoreflect.Fixed32Kind
+		if k == kindInt || k == kindFloat || (k == kindString && (!w.crd || is64)) {
 			ok = intInRange(n.Value, k, fd.Kind())
 		}
 	}
@@ -406,7 +413,7 @@ func (d *decoder) istio(o *obj, n *yaml.Node, top []pair, m *meta) {
 	case "PeerAuthentication":
 		msg = &security.PeerAuthentication{}
 	}
-	w := &protoWalk{o: o, nodes: map[string]*yaml.Node{}}
+	w := &protoWalk{o: o, nodes: map[string]*yaml.Node{}, crd: true}
 	spec, hasSpec := find(top, "spec")
 	if hasSpec {
 		w.record("spec", spec.k)

@@ -322,12 +322,11 @@ func validateSidecar(at *locator, namespace string, s *networking.Sidecar) {
 		}
 	}
 
-	// validateSidecarOutboundTrafficPolicy
+	// validateSidecarOutboundTrafficPolicy. Its rejection of MeshConfig's
+	// ALLOW_ANY_DYNAMIC_DNS (3) is not ported: the CRD's enum lists only
+	// REGISTRY_ONLY and ALLOW_ANY, so the walker already refuses it.
 	if tp := s.GetOutboundTrafficPolicy(); tp != nil {
-		if tp.GetMode() != networking.OutboundTrafficPolicy_REGISTRY_ONLY && tp.GetMode() != networking.OutboundTrafficPolicy_ALLOW_ANY {
-			// Only a number can get here: MeshConfig's ALLOW_ANY_DYNAMIC_DNS (3).
-			at.fail("spec.outboundTrafficPolicy.mode", rule("sidecar: ALLOW_ANY_DYNAMIC_DNS mode is only supported in MeshConfig, not in Sidecar resource"))
-		} else if ep := tp.GetEgressProxy(); ep != nil {
+		if ep := tp.GetEgressProxy(); ep != nil {
 			switch {
 			case tp.GetMode() != networking.OutboundTrafficPolicy_ALLOW_ANY:
 				at.fail("spec.outboundTrafficPolicy.egressProxy", rule("sidecar: egress_proxy must be set only with ALLOW_ANY outbound_traffic_policy mode"))
