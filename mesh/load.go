@@ -245,18 +245,19 @@ type chunk struct {
 
 // splitDocuments cuts a YAML stream at document markers ("---" starts a
 // document, "..." ends one), so that a syntax error in one document does
-// not hide the others. Chunks holding only comments, blank lines and
-// directives are merged with the next one, and chunks without content are
-// dropped; document indexes count the remaining chunks from 1.
+// not hide the others. Documents without content (blank lines, comments)
+// are dropped, and document indexes count the remaining ones from 1;
+// directives (%YAML, %TAG) stay with the document they precede.
 func splitDocuments(src []byte) []chunk {
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
 	var out []chunk
 	start, startLine, line := 0, 1, 1
-	content := false
+	content, directive := false, false
 	flush := func(end int) {
 		if content {
 			out = append(out, chunk{index: len(out) + 1, first: startLine, text: src[start:end]})
 		}
+		content = false
 	}
 	for i := 0; i < len(src); {
 		j := bytes.IndexByte(src[i:], '\n')
@@ -267,19 +268,28 @@ func splitDocuments(src []byte) []chunk {
 		l := bytes.TrimRight(src[i:next], "\r\n")
 		switch {
 		case isMarker(l, "---"):
-			if content {
-				flush(i)
-				start, startLine, content = i, line, false
+			// A new document starts here, unless only a directive came
+			// before, which belongs to this document.
+			flush(i)
+			if !directive {
+				start, startLine = i, line
 			}
+			directive = false
 			if rest := strings.TrimSpace(string(l[3:])); rest != "" && !strings.HasPrefix(rest, "#") {
 				content = true
 			}
 		case isMarker(l, "..."):
 			flush(next)
-			start, startLine, content = next, line+1, false
+			start, startLine, directive = next, line+1, false
 		default:
-			t := bytes.TrimSpace(l)
-			if len(t) > 0 && t[0] != '#' && !(t[0] == '%' && !content) {
+			switch t := bytes.TrimSpace(l); {
+			case len(t) == 0 || t[0] == '#':
+			case t[0] == '%' && !content:
+				if !directive {
+					start, startLine = i, line
+				}
+				directive = true
+			default:
 				content = true
 			}
 		}

@@ -448,3 +448,72 @@ status: {phase: Running, podIP: ` + ip + `}
 		t.Errorf("pod of a workload built in code (-want +got):\n%s", d)
 	}
 }
+
+// TestDocuments covers how a file is cut into documents: markers, CRLF
+// line ends, a byte-order mark, comment-only and empty documents, and the
+// document index positions carry.
+func TestDocuments(t *testing.T) {
+	t.Parallel()
+	const bad = "apiVersion: v1\nkind: Namespace\nmetadata: {name: Bad}\n"
+	tests := []struct {
+		name, reason, src string
+		want              []string // errors
+	}{{
+		name:   "leading marker and comments",
+		reason: "a comment-only preamble and the first --- belong to document 1",
+		src:    "# header\n---\n" + bad,
+		want:   []string{`t.yaml:5: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`},
+	}, {
+		name:   "empty documents",
+		reason: "empty documents are dropped and do not count",
+		src:    "---\n---\n# nothing\n---\n" + bad + "---\n",
+		want:   []string{`t.yaml:7: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`},
+	}, {
+		name:   "CRLF and BOM",
+		reason: "Windows line ends and a UTF-8 byte-order mark are read as YAML allows",
+		src:    "\ufeff" + strings.ReplaceAll("apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n---\n"+bad, "\n", "\r\n"),
+		want:   []string{`t.yaml:7: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`},
+	}, {
+		name:   "document end marker",
+		reason: "... ends a document; what follows is the next one",
+		src:    "apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n...\n" + bad,
+		want:   []string{`t.yaml:7: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`},
+	}, {
+		name:   "content on the marker line",
+		reason: "--- may be followed by the document's first node",
+		src:    "--- {apiVersion: v1, kind: Namespace, metadata: {name: ok}}\n--- " + strings.ReplaceAll(bad, "\n", " ") + "\n",
+		want:   []string{"t.yaml:2: syntax error: mapping values are not allowed in this context"},
+	}, {
+		name:   "directive",
+		reason: "a %YAML directive belongs to the document after it",
+		src:    "%YAML 1.1\n---\n" + bad,
+		want:   []string{`t.yaml:5: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`},
+	}, {
+		name:   "YAML 1.2 directive",
+		reason: "yaml.v3, like the YAML 1.1 parser kubectl uses, refuses other versions",
+		src:    bad + "---\n%YAML 1.2\n---\n" + bad,
+		want: []string{
+			`t.yaml:3: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`,
+			"t.yaml:5: syntax error: found incompatible YAML document",
+		},
+	}, {
+		name:   "document index",
+		reason: "every error of a document carries its 1-based index",
+		src:    "apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n---\n" + bad,
+		want:   []string{`t.yaml:7: Namespace Bad: metadata.name: invalid value "Bad" (want a lower-case RFC 1123 label)`},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := mesh.Parse("t.yaml", []byte(tt.src))
+			if d := cmp.Diff(tt.want, errorTexts(t, err)); d != "" {
+				t.Errorf("%s (-want +got):\n%s", tt.reason, d)
+			}
+		})
+	}
+	_, err := mesh.Parse("t.yaml", []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n---\n"+bad))
+	var l mesh.ErrorList
+	if errors.As(err, &l); len(l) != 1 || l[0].Pos.Doc != 2 {
+		t.Errorf("Pos of the error in the second document = %+v, want Doc 2", l)
+	}
+}
