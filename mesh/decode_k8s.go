@@ -393,7 +393,7 @@ const (
 	annotSidecarStatus  = "sidecar.istio.io/status"
 	annotAppMTLS        = "meshreach.io/app-mtls"
 	annotExportTo       = "networking.istio.io/exportTo"
-	labelPodTemplateHsh = "pod-template-hash"
+	labelPodTemplateHash = "pod-template-hash"
 	proxyContainer      = "istio-proxy"
 )
 
@@ -615,7 +615,7 @@ var containerKeys = keySet("image", "command", "args", "workingDir", "envFrom", 
 // result waits in the manifest state until Build folds it into its owner.
 func (d *decoder) workload(o *obj, n *yaml.Node, top []pair, m *meta) {
 	o.checkKeys(top, specStatus)
-	w := &rawWorkload{ref: o.ref, uid: m.uid, owner: m.owner, pos: m.pos, hash: m.labels[labelPodTemplateHsh]}
+	w := &rawWorkload{ref: o.ref, uid: m.uid, owner: m.owner, pos: m.pos, hash: m.labels[labelPodTemplateHash]}
 	spec, hasSpec := find(top, "spec")
 	if o.ref.Kind == "Pod" {
 		w.tmpl = o.podSpec(spec.v, "spec", m)

@@ -345,6 +345,18 @@ spec: {selector: {}}
 			"t.yaml:22: PeerAuthentication istio-system/first: spec.selector: workload selector specified without labels",
 		},
 	}, {
+		name:   "destination rule selector without labels",
+		reason: "Istio's validation warning (validateWorkloadSelector)",
+		src: ns("a") + `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: d, namespace: a}
+spec:
+  host: x.a.svc.cluster.local
+  workloadSelector: {matchLabels: {}}
+  exportTo: ["."]
+`,
+		want: []string{"t.yaml:10: DestinationRule a/d: spec.workloadSelector: workload selector specified without labels"},
+	}, {
 		name:   "namespace injection label",
 		reason: "only istio-injection=enabled matches the webhook; another value disables injection (sidecar-injection-egress.md §1.2)",
 		src:    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    istio-injection: \"true\"\n",

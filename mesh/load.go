@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -411,7 +412,7 @@ func (b *Builder) flushManifests() {
 	b.foldWorkloads(st.workloads)
 	st.workloads = nil
 	b.applyConfig(st)
-	for _, k := range sortedKeys(st.skipped) {
+	for _, k := range slices.Sorted(maps.Keys(st.skipped)) {
 		t := st.skipped[k]
 		b.AddWarning(&Error{Pos: t.first, Err: fmt.Errorf("skipped %d %s %s (not modelled)", t.n, k, plural(t.n, "object", "objects"))})
 	}
@@ -429,13 +430,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package mesh
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path"
 	"regexp"
@@ -208,7 +209,7 @@ func alphaSelector(at *locator, p string, sel *networking.WorkloadSelector, what
 }
 
 func selectorLabels(at *locator, p string, labels map[string]string) {
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		v := labels[k]
 		kp := p + "[" + k + "]"
 		if k == "" {
