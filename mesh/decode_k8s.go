@@ -388,13 +388,13 @@ func (d *decoder) serviceAccount(o *obj, n *yaml.Node, top []pair, m *meta) {
 
 // Well-known names.
 const (
-	labelInjection      = "istio-injection"
-	labelSidecarInject  = "sidecar.istio.io/inject"
-	annotSidecarStatus  = "sidecar.istio.io/status"
-	annotAppMTLS        = "meshreach.io/app-mtls"
-	annotExportTo       = "networking.istio.io/exportTo"
+	labelInjection       = "istio-injection"
+	labelSidecarInject   = "sidecar.istio.io/inject"
+	annotSidecarStatus   = "sidecar.istio.io/status"
+	annotAppMTLS         = "meshreach.io/app-mtls"
+	annotExportTo        = "networking.istio.io/exportTo"
 	labelPodTemplateHash = "pod-template-hash"
-	proxyContainer      = "istio-proxy"
+	proxyContainer       = "istio-proxy"
 )
 
 // serviceSpecKeys are the ServiceSpec fields that are accepted and not
