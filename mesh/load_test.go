@@ -517,3 +517,23 @@ func TestDocuments(t *testing.T) {
 		t.Errorf("Pos of the error in the second document = %+v, want Doc 2", l)
 	}
 }
+
+// TestAliasBomb: merge keys that expand exponentially ("billion laughs")
+// stop at the per-document node budget with an error, not after 9^8 visits.
+func TestAliasBomb(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Namespace\nstatus:\n  a0: &a0 {k: v}\n")
+	for i := 1; i <= 8; i++ {
+		refs := strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 8) + fmt.Sprintf("*a%d", i-1)
+		fmt.Fprintf(&b, "  a%d: &a%d {<<: [%s]}\n", i, i, refs)
+	}
+	b.WriteString("metadata:\n  name: bomb\n  annotations:\n    <<: *a8\n")
+	_, err := mesh.Parse("bomb.yaml", []byte(b.String()))
+	// Pre-order, the budget's last node falls on a merge key of a1 (line 5):
+	// 7 visits before the expansion, then subtrees of 1+9*size(child) nodes.
+	want := []string{"bomb.yaml:5: Namespace bomb: syntax error: document too large or too many aliases (more than 1048576 nodes)"}
+	if d := cmp.Diff(want, errorTexts(t, err)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
