@@ -20,13 +20,19 @@ type command struct {
 }
 
 func newCommand(name, usage string) *command {
+	c := newBareCommand(name, usage)
+	c.fs.Var(&c.out, "o", "")
+	c.fs.Var(&c.out, "output", "")
+	return c
+}
+
+// newBareCommand is a command with -f/--filename but no -o.
+func newBareCommand(name, usage string) *command {
 	fs := flag.NewFlagSet("meshreach "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors and usage are printed by parse
 	c := &command{name: name, usage: usage, fs: fs, out: "text"}
 	fs.Var(&c.files, "f", "")
 	fs.Var(&c.files, "filename", "")
-	fs.Var(&c.out, "o", "")
-	fs.Var(&c.out, "output", "")
 	return c
 }
 

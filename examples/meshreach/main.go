@@ -7,6 +7,15 @@
 //	meshreach                                   run the embedded seed lesson
 //	meshreach probe -f PATH... FROM TO PORT     one verdict with its trace
 //	meshreach check -f PATH... EXPECT.yaml      check an expectations file
+//	meshreach matrix -f PATH...                 every workload pair × port
+//	meshreach who-can-reach -f PATH... DEST[:PORT]
+//	meshreach reachable-from -f PATH... SRC
+//	meshreach paths -f PATH... SRC DST          lateral movement, hop by hop
+//	meshreach exposure -f PATH...               ports open to plaintext from outside
+//	meshreach groups -f PATH...                 workloads that all reach each other
+//
+// The whole-mesh commands (matrix and after) write text, json, dot,
+// markdown, csv or html (-o).
 //
 // Flags may come before or after the positional arguments, -f repeats and
 // takes files, directories or "-" for standard input. Every command takes
@@ -41,6 +50,16 @@ Commands:
   probe    one connection: meshreach probe -f PATH... FROM TO PORT
   check    an expectations file: meshreach check -f PATH... EXPECT.yaml
 
+Whole-mesh commands (-o text, json, dot, markdown, csv or html):
+  matrix          every client workload to every Service port, and a
+                  summary per namespace pair
+  who-can-reach   the clients of DEST[:PORT], by transport
+  reachable-from  what SRC reaches, by transport
+  paths           multi-hop paths SRC to DST (--plaintext-only, --mtls-only,
+                  --max-hops N)
+  exposure        workload ports that accept plaintext from outside the mesh
+  groups          groups of workloads that can all reach each other
+
 Run "meshreach COMMAND --help" for a command's flags and arguments.
 `
 
@@ -56,6 +75,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runProbe(rest, stdin, stdout, stderr)
 	case "check":
 		return runCheck(rest, stdin, stdout, stderr)
+	case "matrix":
+		return runMatrix(rest, stdin, stdout, stderr)
+	case "who-can-reach":
+		return runWhoCanReach(rest, stdin, stdout, stderr)
+	case "reachable-from":
+		return runReachableFrom(rest, stdin, stdout, stderr)
+	case "paths":
+		return runPaths(rest, stdin, stdout, stderr)
+	case "exposure":
+		return runExposure(rest, stdin, stdout, stderr)
+	case "groups":
+		return runGroups(rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/meshreach/meshreach/mesh"
+	"github.com/meshreach/meshreach/sim"
+)
+
+// ExposureReport renders [sim.Matrix.Exposure]: workload ports and whether
+// plaintext from a client outside the mesh gets in.
+type ExposureReport struct {
+	Matrix    *sim.Matrix // for the traces of the HTML drill-down
+	Filter    sim.Filter  // the filter the exposures were computed with, for the subtitle and JSON
+	Exposures []sim.Exposure
+}
+
+// Kind returns "Exposure".
+func (*ExposureReport) Kind() string { return "Exposure" }
+
+type exposureDocJSON struct {
+	header
+	Filter    filterJSON     `json:"filter"`
+	Exposures []exposureJSON `json:"exposures"`
+}
+
+type exposureJSON struct {
+	Workload string    `json:"workload"`
+	Port     uint32    `json:"port"`
+	Accepted bool      `json:"accepted"`
+	Services []refJSON `json:"services"`
+	Probe    probeJSON `json:"probe"`
+}
+
+func (r *ExposureReport) render(rd *renderer) error {
+	accepted := 0
+	for _, e := range r.Exposures {
+		if e.Accepted {
+			accepted++
+		}
+	}
+	rd.defTitle = "exposure to plaintext from outside the mesh"
+	rd.subtitle = fmt.Sprintf("%d of %d workload ports accept plaintext from a client without a sidecar%s", accepted, len(r.Exposures), filterText(r.Filter))
+	t := table{Title: "workload ports and plaintext from outside the mesh", Cols: []string{"WORKLOAD", "PORT", "PLAINTEXT", "SERVICES"}, Right: []bool{false, true}}
+	rd.csv = table{Cols: []string{"workload", "port", "accepted", "services"}}
+	doc := exposureDocJSON{header: newHeader(r), Filter: filterView(r.Filter), Exposures: []exposureJSON{}}
+	for _, e := range r.Exposures {
+		svcs := refNames(e.Services)
+		t.add(e.Workload.String(), strconv.Itoa(int(e.Port)), acceptedText(e.Accepted), strings.Join(svcs, ", "))
+		rd.csv.add(e.Workload.String(), strconv.Itoa(int(e.Port)), strconv.FormatBool(e.Accepted), strings.Join(svcs, " "))
+		doc.Exposures = append(doc.Exposures, exposureJSON{Workload: e.Workload.String(), Port: e.Port, Accepted: e.Accepted,
+			Services: refsView(e.Services), Probe: probeView(e.Probe)})
+	}
+	rd.tables = []table{t}
+	if len(r.Exposures) == 0 {
+		rd.footer = []string{"none"}
+	}
+	rd.json = doc
+
+	rd.dot = func() ([]byte, error) {
+		var d dotGraph
+		out := sim.OutsideNode()
+		d.node(out)
+		// One edge per workload, with its accepted ports; workloads whose
+		// ports all refuse are denied edges.
+		for i := 0; i < len(r.Exposures); {
+			w := r.Exposures[i].Workload
+			e := sim.Edge{From: out, To: sim.WorkloadNode(w)}
+			for ; i < len(r.Exposures) && r.Exposures[i].Workload == w; i++ {
+				x := r.Exposures[i]
+				if x.Accepted {
+					e.Ports = append(e.Ports, sim.PortEdge{Port: x.Port, Transports: sim.TransportSetOf(sim.Plaintext),
+						Default: sim.Outcome{Allowed: true, Transport: sim.Plaintext}, Probe: x.Probe})
+				}
+			}
+			if len(e.Ports) > 0 {
+				d.edge(e, sim.Plaintext)
+			} else {
+				d.deny(out, e.To)
+			}
+		}
+		return d.render("exposure", rd.opt.Denied)
+	}
+
+	if rd.opt.Format == HTML {
+		p := page{Legend: true, Tables: []table{t}}
+		s := section{ID: "exposures", Title: "plaintext from outside the mesh, port by port"}
+		for _, e := range r.Exposures {
+			class := "deny"
+			if e.Accepted {
+				class = "plaintext"
+			}
+			s.Items = append(s.Items, item{Summary: fmt.Sprintf("outside → %s:%d: %s", e.Workload, e.Port, acceptedText(e.Accepted)),
+				Class: class, Detail: rd.explain(r.Matrix, e.Probe, sim.WorkloadNode(e.Workload), e.Port)})
+		}
+		if len(s.Items) > 0 {
+			p.Sections = []section{s}
+		}
+		rd.page = p
+	}
+	return nil
+}
+
+func acceptedText(ok bool) string {
+	if ok {
+		return "accepted"
+	}
+	return "refused"
+}
+
+// refNames renders refs as "ns/name" (the kind is the same for all of a
+// list: Services).
+func refNames(rs []mesh.Ref) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Namespace + "/" + r.Name
+	}
+	return out
+}
