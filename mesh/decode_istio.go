@@ -412,6 +412,8 @@ func (d *decoder) istio(o *obj, n *yaml.Node, top []pair, m *meta) {
 		msg = &networking.ServiceEntry{}
 	case "PeerAuthentication":
 		msg = &security.PeerAuthentication{}
+	case "AuthorizationPolicy":
+		msg = &security.AuthorizationPolicy{}
 	}
 	w := &protoWalk{o: o, nodes: map[string]*yaml.Node{}, crd: true}
 	spec, hasSpec := find(top, "spec")
@@ -446,6 +448,11 @@ func (d *decoder) istio(o *obj, n *yaml.Node, top []pair, m *meta) {
 		validatePeerAuthentication(at, spec)
 		if !o.failed() {
 			d.b.AddPeerAuthentication(convertPeerAuthentication(spec, m))
+		}
+	case *security.AuthorizationPolicy:
+		validateAuthorizationPolicy(at, m, spec)
+		if !o.failed() {
+			d.b.AddAuthorizationPolicy(convertAuthorizationPolicy(at, spec, m))
 		}
 	}
 }

@@ -53,6 +53,7 @@ var kinds = map[string]kindInfo{
 	"DestinationRule":              {versions: istioNetworking, decode: (*decoder).istio},
 	"ServiceEntry":                 {versions: istioNetworking, decode: (*decoder).istio},
 	"PeerAuthentication":           {versions: []string{"security.istio.io/v1", "security.istio.io/v1beta1"}, decode: (*decoder).istio},
+	"AuthorizationPolicy":          {versions: []string{"security.istio.io/v1", "security.istio.io/v1beta1"}, decode: (*decoder).istio},
 }
 
 func group(apiVersion string) string {

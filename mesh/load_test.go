@@ -72,6 +72,22 @@ func render(m *mesh.Mesh) string {
 			fmt.Fprintf(&b, "  subset %s labels=%v policy=%s\n", s.Name, s.Labels, policy(s.TrafficPolicy))
 		}
 	}
+	for _, p := range m.AuthorizationPolicies() {
+		fmt.Fprintf(&b, "authorizationpolicy %s action=%s provider=%q selector=%s targetRefs=%+v dryRun=%t rules=%d created=%s @%s\n",
+			p.Ref, p.Action, p.Provider, sel(p.Selector), p.TargetRefs, p.DryRun, len(p.Rules), stamp(p.Created), p.Pos)
+		for i, r := range p.Rules {
+			fmt.Fprintf(&b, "  rule %d @%s\n", i, r.Pos)
+			for _, f := range r.From {
+				fmt.Fprintf(&b, "    from %+v\n", f)
+			}
+			for _, t := range r.To {
+				fmt.Fprintf(&b, "    to %+v\n", t)
+			}
+			for _, c := range r.When {
+				fmt.Fprintf(&b, "    when %+v\n", c)
+			}
+		}
+	}
 	for _, w := range m.Warnings() {
 		fmt.Fprintf(&b, "warning %s\n", w)
 	}

@@ -20,6 +20,7 @@ type Mesh struct {
 	sidecars   []Sidecar
 	peerAuths  []PeerAuthentication
 	destRules  []DestinationRule
+	authz      []AuthorizationPolicy
 	warnings   []*Error
 	wlIndex    map[WorkloadID]int
 	nsIndex    map[string]int
@@ -77,6 +78,10 @@ func (m *Mesh) PeerAuthentications() []PeerAuthentication { return slices.Clone(
 // DestinationRules returns every DestinationRule sorted by namespace and name.
 func (m *Mesh) DestinationRules() []DestinationRule { return slices.Clone(m.destRules) }
 
+// AuthorizationPolicies returns every AuthorizationPolicy sorted by
+// namespace and name.
+func (m *Mesh) AuthorizationPolicies() []AuthorizationPolicy { return slices.Clone(m.authz) }
+
 // Warnings returns legal-but-suspicious findings, sorted by position. The
 // library never logs them.
 func (m *Mesh) Warnings() []*Error { return slices.Clone(m.warnings) }
@@ -94,6 +99,7 @@ func (m *Mesh) Edit() *Builder {
 		sidecars:   slices.Clone(m.sidecars),
 		peerAuths:  slices.Clone(m.peerAuths),
 		destRules:  slices.Clone(m.destRules),
+		authz:      slices.Clone(m.authz),
 	}
 	// Implied namespaces are rebuilt by Build; keep only declared ones.
 	b.namespaces = slices.DeleteFunc(b.namespaces, func(n Namespace) bool { return m.implied[n.Name] })
@@ -116,6 +122,7 @@ type Builder struct {
 	sidecars   []Sidecar
 	peerAuths  []PeerAuthentication
 	destRules  []DestinationRule
+	authz      []AuthorizationPolicy
 	warnings   []*Error
 	manifests  *manifestState // objects AddManifest decoded but not yet folded (load.go)
 }
@@ -154,6 +161,9 @@ func (b *Builder) AddPeerAuthentication(p PeerAuthentication) {
 // AddDestinationRule adds a DestinationRule.
 func (b *Builder) AddDestinationRule(d DestinationRule) { b.destRules = append(b.destRules, d) }
 
+// AddAuthorizationPolicy adds an AuthorizationPolicy.
+func (b *Builder) AddAuthorizationPolicy(p AuthorizationPolicy) { b.authz = append(b.authz, p) }
+
 // AddWarning records a legal-but-suspicious finding.
 func (b *Builder) AddWarning(w *Error) { b.warnings = append(b.warnings, w) }
 
@@ -179,6 +189,7 @@ func (b *Builder) Remove(r Ref) bool {
 	b.sidecars = slices.DeleteFunc(b.sidecars, func(x Sidecar) bool { return del(x.Ref == r) })
 	b.peerAuths = slices.DeleteFunc(b.peerAuths, func(x PeerAuthentication) bool { return del(x.Ref == r) })
 	b.destRules = slices.DeleteFunc(b.destRules, func(x DestinationRule) bool { return del(x.Ref == r) })
+	b.authz = slices.DeleteFunc(b.authz, func(x AuthorizationPolicy) bool { return del(x.Ref == r) })
 	return n > 0
 }
 
@@ -245,6 +256,7 @@ func (b *Builder) Build() (*Mesh, error) {
 	m.sidecars = sortUnique(b.sidecars, func(s Sidecar) (Ref, Pos) { return s.Ref, s.Pos }, dup)
 	m.peerAuths = sortUnique(b.peerAuths, func(s PeerAuthentication) (Ref, Pos) { return s.Ref, s.Pos }, dup)
 	m.destRules = sortUnique(b.destRules, func(s DestinationRule) (Ref, Pos) { return s.Ref, s.Pos }, dup)
+	m.authz = sortUnique(b.authz, func(s AuthorizationPolicy) (Ref, Pos) { return s.Ref, s.Pos }, dup)
 	for _, s := range m.services {
 		imply(s.Ref.Namespace, s.Pos)
 	}
