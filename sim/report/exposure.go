@@ -42,7 +42,7 @@ func (r *ExposureReport) render(rd *renderer) error {
 		}
 	}
 	rd.defTitle = "exposure to plaintext from outside the mesh"
-	rd.subtitle = fmt.Sprintf("%d of %d workload ports accept plaintext from a client without a sidecar%s", accepted, len(r.Exposures), filterText(r.Filter))
+	rd.subtitle = fmt.Sprintf("%d of %s accept plaintext from a client without a sidecar%s", accepted, count(len(r.Exposures), "workload port"), filterText(r.Filter))
 	t := table{Title: "workload ports and plaintext from outside the mesh", Cols: []string{"WORKLOAD", "PORT", "PLAINTEXT", "SERVICES"}, Right: []bool{false, true}}
 	rd.csv = table{Cols: []string{"workload", "port", "accepted", "services"}}
 	doc := exposureDocJSON{header: newHeader(r), Filter: filterView(r.Filter), Exposures: []exposureJSON{}}

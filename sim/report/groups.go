@@ -38,7 +38,7 @@ func (r *GroupsReport) render(rd *renderer) error {
 		transport = r.Transport.String()
 	}
 	rd.defTitle = "strongly connected groups"
-	rd.subtitle = fmt.Sprintf("%d groups of workloads that can all reach each other over %s", len(r.Groups), over)
+	rd.subtitle = count(len(r.Groups), "group") + " of workloads that can all reach each other over " + over
 	t := table{Title: "groups that can all reach each other over " + over, Cols: []string{"GROUP", "SIZE", "WORKLOAD"}, Right: []bool{true, true}}
 	rd.csv = table{Cols: []string{"group", "workload"}}
 	doc := groupsJSON{header: newHeader(r), Transport: transport, Groups: []groupJSON{}}

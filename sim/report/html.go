@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 )
 
 // page is what the HTML template renders: an optional heat map, tables,
@@ -53,6 +54,20 @@ type item struct {
 	Summary string
 	Class   string // transport class for the colour mark: mtls, tls, plaintext, deny, other
 	Detail  string // preformatted
+}
+
+// Counts returns the non-zero counts: "2 mTLS · 1 plaintext".
+func (c heatCell) Counts() string {
+	var parts []string
+	for _, s := range []struct {
+		n    int
+		name string
+	}{{c.MTLS, "mTLS"}, {c.TLS, "TLS"}, {c.Plain, "plaintext"}, {c.Denied, "denied"}} {
+		if s.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", s.n, s.name))
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 // Bars returns the widths, in percent, of the stacked bar segments.
@@ -124,15 +139,19 @@ th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-alig
 th{background:#f5f7f8;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.heat th.corner{background:#fff;border:none;color:#666;font-weight:400;font-size:12px}
-table.heat td{padding:0;min-width:128px}
-table.heat a,table.heat span.empty{display:block;padding:8px 10px;color:inherit;text-decoration:none}
+table.heat td{padding:0;min-width:120px}
+table.heat a,table.heat span.empty{display:block;padding:6px 10px 8px;color:inherit;text-decoration:none}
 table.heat a:hover,table.heat a:focus{outline:3px solid #263238;outline-offset:-3px}
-.counts{font-size:12px;white-space:nowrap}
-.counts b{font-size:16px}
-.bar{display:flex;height:6px;margin-top:6px;background:#eee;border:1px solid rgba(0,0,0,.15)}
+.total{font-size:18px;font-weight:700}
+.counts{display:block;font-size:12px}
+.bar{display:flex;height:7px;margin-top:6px;background:#fff;border:1px solid #fff}
 .bar i{display:block;height:100%;background:var(--c)}
 .pair{display:none;border-top:2px solid #263238;margin-top:24px}
 .pair:target,body.all .pair,body.nomap .pair{display:block}
+body:not(.nomap):not(.all) .pair:target{position:fixed;z-index:2;top:24px;left:50%;transform:translateX(-50%);width:min(1100px,calc(100% - 48px));max-height:calc(100% - 48px);overflow:auto;margin:0;padding:0 20px 16px;background:#fff;border:none;border-radius:6px;box-shadow:0 10px 40px rgba(0,0,0,.45)}
+body:not(.nomap):not(.all):has(.pair:target)::before{content:"";position:fixed;inset:0;z-index:1;background:rgba(38,50,56,.55)}
+.close{float:right;margin-top:16px;color:#263238;font-weight:600;text-decoration:none}
+body.nomap .close,body.all .close{display:none}
 .toolbar{display:flex;gap:8px;align-items:center;margin:16px 0 0}
 .toolbar input{padding:4px 8px;font:inherit;width:280px}
 button{font:inherit;padding:3px 10px;cursor:pointer}
@@ -157,7 +176,7 @@ pre{margin:6px 0 8px 22px;padding:8px 10px;background:#f7f7f7;border-left:3px so
 <tr><th class="corner">from \ to</th>{{range .Namespaces}}<th>{{.}}</th>{{end}}</tr>
 {{- range .Rows}}
 <tr><th>{{.Namespace}}</th>
-{{- range .Cells}}<td style="{{.Style}}" title="{{.Title}}">{{if .ID}}<a href="#{{.ID}}"><span class="counts"><b>{{.Total}}</b> · {{.MTLS}} mTLS · {{.TLS}} TLS · {{.Plain}} plain · {{.Denied}} denied</span><span class="bar">{{range .Bars}}<i class="{{.Class}}" style="{{.Width}}"></i>{{end}}</span></a>{{else}}<span class="empty">–</span>{{end}}</td>{{end}}
+{{- range .Cells}}<td style="{{.Style}}" title="{{.Title}}">{{if .ID}}<a href="#{{.ID}}"><span class="total">{{.Total}}</span><span class="counts">{{.Counts}}</span><span class="bar">{{range .Bars}}<i class="{{.Class}}" style="{{.Width}}"></i>{{end}}</span></a>{{else}}<span class="empty">–</span>{{end}}</td>{{end}}
 </tr>
 {{- end}}
 </table>
@@ -178,6 +197,7 @@ pre{margin:6px 0 8px 22px;padding:8px 10px;background:#f7f7f7;border-left:3px so
 {{- end}}
 {{- range .Sections}}
 <section class="pair" id="{{.ID}}">
+<a class="close" href="#heat">close ✕</a>
 <h2>{{.Title}}</h2>
 {{- with .Note}}<p class="note">{{.}}</p>{{end}}
 {{- range .Items}}
@@ -198,6 +218,13 @@ pre{margin:6px 0 8px 22px;padding:8px 10px;background:#f7f7f7;border-left:3px so
   on("all",function(){document.body.classList.toggle("all")});
   on("open",function(){q("details").forEach(function(d){d.open=true})});
   on("close",function(){q("details").forEach(function(d){d.open=false})});
+  // Opening a pair from the heat map unfolds its first connection.
+  var reveal=function(){
+    var id=decodeURIComponent(location.hash.slice(1)),s=id&&document.getElementById(id);
+    if(s&&s.classList.contains("pair")){var d=s.querySelector("details");if(d){d.open=true}}
+  };
+  window.addEventListener("hashchange",reveal);
+  reveal();
 })();
 </script>
 </body>

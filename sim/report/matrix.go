@@ -78,7 +78,7 @@ func (r *MatrixReport) render(rd *renderer) error {
 	}
 
 	rd.defTitle = "meshreach matrix"
-	rd.subtitle = fmt.Sprintf("%d connections (client workload × destination workload × port)%s", len(cells), filterText(r.Filter))
+	rd.subtitle = count(len(cells), "connection") + " (client workload × destination workload × port)" + filterText(r.Filter)
 
 	cellTable := table{Title: "matrix", Cols: []string{"FROM", "TO", "PORT", "VIA", "DEFAULT", "CAN FLOW"}, Right: []bool{false, false, true}}
 	for _, c := range cells {

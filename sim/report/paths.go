@@ -47,7 +47,7 @@ func (r *PathsReport) render(rd *renderer) error {
 		bound = fmt.Sprintf(", at most %d hops", r.Options.MaxHops)
 	}
 	rd.defTitle = fmt.Sprintf("paths from %s to %s", r.From, r.To)
-	rd.subtitle = fmt.Sprintf("%d paths over %s%s, fewest hops first", len(r.Paths), over, bound)
+	rd.subtitle = count(len(r.Paths), "path") + " over " + over + bound + ", fewest hops first"
 
 	t := table{Title: fmt.Sprintf("paths from %s to %s over %s%s", r.From, r.To, over, bound),
 		Cols: []string{"PATH", "HOP", "FROM", "TO", "PORT", "AS CONFIGURED", "CAN FLOW"}, Right: []bool{true, true, false, false, true}}

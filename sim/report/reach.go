@@ -87,7 +87,7 @@ func renderReach(rd *renderer, m *sim.Matrix, groups []sim.ReachGroup, doc *reac
 		rd.footer = []string{"none"}
 	}
 	rd.json = doc
-	rd.subtitle = fmt.Sprintf("%d entries in %d transport groups; a node is listed under every transport that can flow", n, len(groups))
+	rd.subtitle = fmt.Sprintf("%s in %s; a node is listed under every transport that can flow", count(n, "entry"), count(len(groups), "transport group"))
 
 	rd.dot = func() ([]byte, error) {
 		var d dotGraph

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/meshreach/meshreach/mesh"
 	"github.com/meshreach/meshreach/sim"
@@ -197,4 +198,16 @@ func nodeNames(ns []sim.Node) []string {
 		out[i] = n.String()
 	}
 	return out
+}
+
+// count renders "1 path", "2 paths", "3 entries".
+func count(n int, noun string) string {
+	switch {
+	case n == 1:
+	case strings.HasSuffix(noun, "y"):
+		noun = strings.TrimSuffix(noun, "y") + "ies"
+	default:
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
 }

@@ -22,10 +22,14 @@ func (t *table) AlignRight(i int) bool { return i < len(t.Right) && t.Right[i] }
 
 // writeText writes the table with columns separated by two spaces and
 // padded to the widest cell, without trailing blanks. The title, when set,
-// comes first on its own line, prefixed "== ".
+// comes first on its own line, prefixed "== ". A table without rows is its
+// title alone.
 func (t *table) writeText(w *errWriter) {
 	if t.Title != "" {
 		w.printf("== %s\n", t.Title)
+	}
+	if len(t.Rows) == 0 {
+		return // a header over nothing says less than the line after it
 	}
 	width := make([]int, len(t.Cols))
 	for _, r := range append([][]string{t.Cols}, t.Rows...) {
