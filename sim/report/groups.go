@@ -103,7 +103,7 @@ func (r *GroupsReport) render(rd *renderer) error {
 			for _, e := range edges(g) {
 				for _, pe := range e.Ports {
 					s.Items = append(s.Items, item{Summary: fmt.Sprintf("%s → %s: %s", e.From, e.To, portText(pe)),
-						Class: outcomeClass(pe.Default), Detail: rd.explainPort(r.Matrix, pe, e.To)})
+						Class: outcomeClass(pe.Default), Detail: rd.explain(r.Matrix, pe.Probe, e.To, pe.Port)})
 				}
 			}
 			p.Sections = append(p.Sections, s)

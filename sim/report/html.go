@@ -153,7 +153,7 @@ body:not(.nomap):not(.all):has(.pair:target)::before{content:"";position:fixed;i
 .close{float:right;margin-top:16px;color:#263238;font-weight:600;text-decoration:none}
 body.nomap .close,body.all .close{display:none}
 .toolbar{display:flex;gap:8px;align-items:center;margin:16px 0 0}
-.toolbar input{padding:4px 8px;font:inherit;width:280px}
+.toolbar input{padding:4px 8px;font:inherit;width:320px}
 button{font:inherit;padding:3px 10px;cursor:pointer}
 details{border-bottom:1px solid #eee;padding:2px 0}
 summary{cursor:pointer;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
@@ -193,7 +193,7 @@ pre{margin:6px 0 8px 22px;padding:8px 10px;background:#f7f7f7;border-left:3px so
 </table>
 {{- end}}
 {{- if .Sections}}
-<div class="toolbar"><input id="filter" type="search" placeholder="filter connections (e.g. plaintext, shop/web)" aria-label="filter connections">{{if .Heat}}<button id="all" type="button">show every pair</button>{{end}}<button id="open" type="button">open all</button><button id="close" type="button">close all</button></div>
+<div class="toolbar"><input id="filter" type="search" placeholder="filter, e.g. plaintext or shop/web" aria-label="filter connections">{{if .Heat}}<button id="all" type="button">show every pair</button>{{end}}<button id="open" type="button">open all</button><button id="close" type="button">close all</button></div>
 {{- end}}
 {{- range .Sections}}
 <section class="pair" id="{{.ID}}">

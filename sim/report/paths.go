@@ -92,7 +92,7 @@ func (r *PathsReport) render(rd *renderer) error {
 			for _, h := range path.Hops {
 				for _, pe := range h.Ports {
 					s.Items = append(s.Items, item{Summary: fmt.Sprintf("%s → %s: %s", h.From, h.To, portText(pe)),
-						Class: outcomeClass(pe.Default), Detail: rd.explainPort(r.Matrix, pe, h.To)})
+						Class: outcomeClass(pe.Default), Detail: rd.explain(r.Matrix, pe.Probe, h.To, pe.Port)})
 				}
 			}
 			p.Sections = append(p.Sections, s)
@@ -100,9 +100,4 @@ func (r *PathsReport) render(rd *renderer) error {
 		rd.page = p
 	}
 	return nil
-}
-
-// explainPort explains the probe behind an edge port.
-func (rd *renderer) explainPort(m *sim.Matrix, pe sim.PortEdge, to sim.Node) string {
-	return rd.explain(m, pe.Probe, to, pe.Port)
 }
