@@ -18,6 +18,7 @@ type Simulator struct {
 type engine struct {
 	*index
 	sec *security // PeerAuthentication and DestinationRule lookups (tls.go)
+	az  *authz    // compiled AuthorizationPolicies (authz.go)
 }
 
 // New builds a Simulator for m. The mesh is not copied: it is immutable.
@@ -26,7 +27,7 @@ func New(m *mesh.Mesh) *Simulator {
 		panic("sim: New called with a nil *mesh.Mesh")
 	}
 	ix := newIndex(m)
-	return &Simulator{e: &engine{index: ix, sec: newSecurity(ix)}}
+	return &Simulator{e: &engine{index: ix, sec: newSecurity(ix), az: newAuthz(m, ix.cfg)}}
 }
 
 // Mesh returns the mesh the simulator was built from.
@@ -171,8 +172,8 @@ func (s *Simulator) Probe(p Probe) (Verdict, error) {
 	if !ok {
 		return Verdict{}, fmt.Errorf("sim: unknown client workload %s", p.From)
 	}
-	if p.Port == 0 || p.Port > 65535 {
-		return Verdict{}, fmt.Errorf("sim: invalid port %d", p.Port)
+	if err := p.Validate(); err != nil {
+		return Verdict{}, err
 	}
 	d, dSteps, err := e.resolve(client, p)
 	if err != nil {
@@ -302,14 +303,14 @@ func (s *Simulator) Probe(p Probe) (Verdict, error) {
 			return ep
 		}
 		wt, wSteps := wire(t.w, t.port)
-		srv := func(tr Transport) (bool, []Step) { return e.serverSide(t.w, t.port, tr) }
-		ok, sSteps := srv(wt)
-		ep.Default = Result{Allowed: ok, Transport: wt, Steps: concat(steps, wSteps, sSteps)}
-		ok, sSteps = srv(Plaintext)
-		ep.Plaintext = Result{Allowed: ok, Transport: Plaintext, Steps: concat(steps, sSteps)}
+		srv := func(tr Transport) (bool, string, []Step) { return e.serverSide(t.w, t.port, tr, client, p) }
+		ok, und, sSteps := srv(wt)
+		ep.Default = Result{Allowed: ok, Transport: wt, Steps: concat(steps, wSteps, sSteps), Undecided: und}
+		ok, und, sSteps = srv(Plaintext)
+		ep.Plaintext = Result{Allowed: ok, Transport: Plaintext, Steps: concat(steps, sSteps), Undecided: und}
 		if hasIdentity {
-			ok, sSteps = srv(MTLS)
-			ep.MTLS = Result{Allowed: ok, Transport: MTLS, Steps: concat(steps, sSteps)}
+			ok, und, sSteps = srv(MTLS)
+			ep.MTLS = Result{Allowed: ok, Transport: MTLS, Steps: concat(steps, sSteps), Undecided: und}
 		} else {
 			ep.MTLS = Result{Steps: concat(steps, []Step{{Stage: StageClientTLS, Side: Client, Subject: client.ID,
 				Default: "mTLS needs a mesh identity (mtls-authn-authz.md §6)",
@@ -366,54 +367,77 @@ func (e *engine) external(client *mesh.Workload, rt route, d *dest, steps []Step
 	return def, plain, mtls
 }
 
-// serverSide decides whether what arrives at (w, port) is accepted: no
-// sidecar or an uncaptured port hands bytes to the app (DT4 row "no
-// sidecar"; sidecar-injection-egress.md §6); otherwise the sidecar's
-// PeerAuthentication mode decides (DT1, DT4).
-func (e *engine) serverSide(w *mesh.Workload, port uint32, t Transport) (bool, []Step) {
+// serverSide decides whether what arrives at (w, port) from client, dialled
+// as p, is accepted: no sidecar or an uncaptured port hands bytes to the
+// app (DT4 row "no sidecar"; sidecar-injection-egress.md §6); otherwise the
+// sidecar's PeerAuthentication mode decides (DT1, DT4), then its
+// AuthorizationPolicies (DT5). undecided is set when the outcome depends on
+// something meshreach does not model (see Result.Undecided).
+func (e *engine) serverSide(w *mesh.Workload, port uint32, t Transport, client *mesh.Workload, p Probe) (ok bool, undecided string, _ []Step) {
 	inj, steps := e.injection(w)
 	for i := range steps {
 		steps[i].Side = Server
 	}
-	bare := func(why string) (bool, []Step) {
+	bare := func(why, unenforced string) (bool, string, []Step) {
 		ok := t != MTLS
 		detail := "the app receives the bytes as sent: " + t.String() + " is accepted"
 		if !ok {
 			detail = "Istio mTLS reaches an app that does not terminate it: the handshake fails"
 		}
-		return ok, append(steps, Step{Stage: StageServer, Side: Server, Subject: w.ID,
+		steps = append(steps, Step{Stage: StageServer, Side: Server, Subject: w.ID,
 			Default: why, Detail: detail})
+		if ok {
+			steps = append(steps, e.unenforced(w, unenforced)...)
+		}
+		return ok, "", steps
 	}
 	if !inj {
-		return bare("server without a sidecar (mtls-authn-authz.md §2.2, DT4)")
+		return bare("server without a sidecar (mtls-authn-authz.md §2.2, DT4)", "the pod has no sidecar")
 	}
 	captured, cSteps := e.inboundCaptured(w, port)
 	steps = append(steps, cSteps...)
 	if !captured {
-		return bare("inbound port not captured by iptables (sidecar-injection-egress.md §6, T5)")
+		return bare("inbound port not captured by iptables (sidecar-injection-egress.md §6, T5)",
+			fmt.Sprintf("its sidecar does not capture port %d", port))
 	}
 	ok, aSteps := e.serverAccept(w, port, t)
-	return ok, append(steps, aSteps...)
+	steps = append(steps, aSteps...)
+	if !ok {
+		return false, "", steps
+	}
+	ok, undecided, zSteps := e.authorize(w, port, t, client, p)
+	return ok, undecided, append(steps, zSteps...)
 }
 
 // aggregate folds per-endpoint results: allowed only when every endpoint
-// is; the trace is the first denied endpoint's, else the first endpoint's.
+// is; denied when some endpoint surely is, else undecided when some
+// endpoint is. The trace is the first denied endpoint's, else the first
+// undecided one's, else the first endpoint's.
 func aggregate(eps []Endpoint, get func(Endpoint) Result) Result {
 	if len(eps) == 0 {
 		return Result{}
 	}
 	pick := get(eps[0])
-	all := true
+	var denied, undecided *Result
 	for _, ep := range eps {
-		if r := get(ep); !r.Allowed {
-			if all {
-				pick = r
+		r := get(ep)
+		switch {
+		case r.Allowed:
+		case r.Undecided != "":
+			if undecided == nil {
+				undecided = &r
 			}
-			all = false
+		case denied == nil:
+			denied = &r
 		}
 	}
-	out := Result{Allowed: all, Transport: pick.Transport, Steps: slices.Clone(pick.Steps)}
-	return out
+	switch {
+	case denied != nil:
+		pick = *denied
+	case undecided != nil:
+		pick = *undecided
+	}
+	return Result{Allowed: pick.Allowed, Transport: pick.Transport, Steps: slices.Clone(pick.Steps), Undecided: pick.Undecided}
 }
 
 func concat(parts ...[]Step) []Step {

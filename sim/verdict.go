@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -91,15 +93,42 @@ type Probe struct {
 	ToWorkload mesh.WorkloadID
 	Port       uint32
 	Protocol   Protocol
+	// Method, Path and Headers describe the request of an HTTP probe
+	// (Protocol HTTP, HTTP2 or GRPC); other protocols must leave them
+	// empty. They matter only to AuthorizationPolicy rules on HTTP filter
+	// chains. Method "" means GET (POST for GRPC), Path "" means "/" (a
+	// query string is ignored, as Envoy's path matcher ignores it).
+	// Headers are keyed by name, matched case-insensitively; the "host"
+	// header defaults to the dialled name, with ":port" unless the port is
+	// 80.
+	Method  string
+	Path    string
+	Headers map[string]string
 }
 
-// String renders "from -> to:port/protocol".
+// String renders "from -> to:port/protocol", followed by the method, path
+// and headers (sorted, "name=value") when any is set.
 func (p Probe) String() string {
 	to := p.To
 	if to == "" {
 		to = "pod " + p.ToWorkload.String()
 	}
-	return fmt.Sprintf("%s -> %s:%d/%s", p.From, to, p.Port, p.Protocol)
+	s := fmt.Sprintf("%s -> %s:%d/%s", p.From, to, p.Port, p.Protocol)
+	if p.Method == "" && p.Path == "" && len(p.Headers) == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s)
+	if p.Method != "" {
+		b.WriteString(" " + p.Method)
+	}
+	if p.Path != "" {
+		b.WriteString(" " + p.Path)
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Headers)) {
+		b.WriteString(" " + k + "=" + p.Headers[k])
+	}
+	return b.String()
 }
 
 // Stage is the part of the data path a Step belongs to.
@@ -116,9 +145,14 @@ const (
 	StageClientTLS                       // what the client sidecar sends (DT2, DT3)
 	StagePeerAuthentication              // the server's effective mode (DT1)
 	StageServer                          // does the server accept what arrives (DT4)
+	// StageAuthorization: do the server's AuthorizationPolicies let the
+	// accepted connection or request through (DT5). Present only when
+	// some AuthorizationPolicy is in the root namespace or the server's
+	// namespace.
+	StageAuthorization
 )
 
-var stageNames = [...]string{"injection", "destination", "interception", "sidecar-scope", "outbound", "destination-rule", "client-tls", "peer-authentication", "server"}
+var stageNames = [...]string{"injection", "destination", "interception", "sidecar-scope", "outbound", "destination-rule", "client-tls", "peer-authentication", "server", "authorization"}
 
 // String returns the stage's lower-case name.
 func (s Stage) String() string {
@@ -187,6 +221,24 @@ type Result struct {
 	Allowed   bool
 	Transport Transport // on the wire; NoTransport when nothing was sent
 	Steps     []Step    // the trace that decided, in data-path order
+	// Undecided is set when the outcome depends on something meshreach
+	// does not model: the decision of a CUSTOM (ext_authz) provider, JWT
+	// claims (requestPrincipals, request.auth.*), an IP address that is
+	// unknown, Envoy metadata. It says what, in one sentence; Allowed is
+	// then false. Empty when the outcome is decided.
+	Undecided string
+}
+
+// Outcome renders the result as "allow <transport>", "deny" or
+// "undecided".
+func (r Result) Outcome() string {
+	switch {
+	case r.Allowed:
+		return "allow " + r.Transport.String()
+	case r.Undecided != "":
+		return "undecided"
+	}
+	return "deny"
 }
 
 // Endpoint is the outcome for one destination workload of a probe.
@@ -221,13 +273,9 @@ type Verdict struct {
 	Endpoints []Endpoint
 }
 
-// String renders "from -> to:port/proto: allow mtls" or "…: deny".
-func (v Verdict) String() string {
-	if !v.Default.Allowed {
-		return v.Probe.String() + ": deny"
-	}
-	return v.Probe.String() + ": allow " + v.Default.Transport.String()
-}
+// String renders "from -> to:port/proto: allow mtls", "…: deny" or
+// "…: undecided".
+func (v Verdict) String() string { return v.Probe.String() + ": " + v.Default.Outcome() }
 
 // Explain renders the verdict and its three traces for people. The layout is
 // not stable; use the fields for programs.
@@ -236,9 +284,9 @@ func (v Verdict) Explain() string {
 	b.WriteString(v.String())
 	b.WriteByte('\n')
 	write := func(title string, r Result) {
-		outcome := "deny"
-		if r.Allowed {
-			outcome = "allow " + r.Transport.String()
+		outcome := r.Outcome()
+		if r.Undecided != "" {
+			outcome += ": " + r.Undecided
 		}
 		fmt.Fprintf(&b, "  %s: %s\n", title, outcome)
 		for _, s := range r.Steps {

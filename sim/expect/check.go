@@ -51,7 +51,10 @@ func (r Report) Summary() string { return fmt.Sprintf("%d passed, %d failed", r.
 // Check probes s with every expectation, in order, and compares each
 // verdict's as-configured outcome (Verdict.Default) with it: expect allow
 // needs an allowed connection (on the given transport, when one is given);
-// expect deny needs a denied one. The report is deterministic.
+// expect deny needs a denied one; expect undecided needs an outcome that
+// depends on something meshreach does not model (sim.Result.Undecided). An
+// undecided outcome never passes allow or deny: its reason says why it is
+// undecided. The report is deterministic.
 func Check(s *sim.Simulator, exps []Expectation) Report {
 	var r Report
 	for _, x := range exps {
@@ -77,7 +80,12 @@ func check(s *sim.Simulator, x Expectation) Result {
 	res.Verdict = v
 	got := Outcome(v)
 	d := v.Default
+	if d.Undecided != "" {
+		got += " (" + d.Undecided + ")"
+	}
 	switch {
+	case x.Undecided != (d.Undecided != ""):
+		res.Reason = fmt.Sprintf("expected %s, got %s", x.Want(), got)
 	case x.Allow != d.Allowed:
 		res.Reason = fmt.Sprintf("expected %s, got %s", x.Want(), got)
 	case x.Allow && x.Transport != sim.NoTransport && x.Transport != d.Transport:
@@ -90,10 +98,5 @@ func check(s *sim.Simulator, x Expectation) Result {
 }
 
 // Outcome renders a verdict's as-configured outcome as expectations spell
-// it: "deny", or "allow" and the transport ("allow mtls").
-func Outcome(v sim.Verdict) string {
-	if !v.Default.Allowed {
-		return "deny"
-	}
-	return "allow " + v.Default.Transport.String()
-}
+// it: "deny", "undecided", or "allow" and the transport ("allow mtls").
+func Outcome(v sim.Verdict) string { return v.Default.Outcome() }

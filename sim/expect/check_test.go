@@ -70,8 +70,8 @@ func TestCheck(t *testing.T) {
 			g.Err = res.Err.Error()
 		}
 		got = append(got, g)
-		if res.Err == nil && res.Verdict.Probe != res.Expectation.Probe {
-			t.Errorf("expectation %d: verdict is for %v, want %v", res.Expectation.Index, res.Verdict.Probe, res.Expectation.Probe)
+		if d := cmp.Diff(res.Expectation.Probe, res.Verdict.Probe); res.Err == nil && d != "" {
+			t.Errorf("expectation %d: the verdict is for another probe (-want +got):\n%s", res.Expectation.Index, d)
 		}
 	}
 	if d := cmp.Diff(want, got); d != "" {
@@ -98,5 +98,49 @@ func TestCheckEmpty(t *testing.T) {
 	r := expect.Check(shopMesh(t), nil)
 	if !r.OK() || r.Summary() != "0 passed, 0 failed" || r.Results != nil {
 		t.Errorf("Check(nil) = %+v, want an empty, passing report", r)
+	}
+}
+
+// TestCheckUndecided: an outcome that depends on something meshreach does
+// not model (here a CUSTOM policy's ext_authz provider) passes only
+// "expect: undecided", and a failing reason says why it is undecided.
+func TestCheckUndecided(t *testing.T) {
+	t.Parallel()
+	var b mesh.Builder
+	b.AddNamespace(mesh.Namespace{Name: "shop", Labels: map[string]string{"istio-injection": "enabled"}})
+	b.AddWorkload(mesh.Workload{ID: wid("shop", "web"), Kind: "Deployment", Labels: map[string]string{"app": "web"}})
+	b.AddWorkload(mesh.Workload{ID: wid("shop", "cart"), Kind: "Deployment", Labels: map[string]string{"app": "cart"},
+		Ports: []mesh.ContainerPort{{Name: "http", Number: 8080}}})
+	b.AddService(mesh.Service{Ref: mesh.Ref{Kind: "Service", Namespace: "shop", Name: "cart"},
+		Selector: map[string]string{"app": "cart"}, Ports: []mesh.ServicePort{{Name: "http", Port: 8080}}})
+	b.AddAuthorizationPolicy(mesh.AuthorizationPolicy{Ref: mesh.Ref{Kind: "AuthorizationPolicy", Namespace: "shop", Name: "ext"},
+		Action: mesh.ActionCustom, Provider: "opa",
+		Rules: []mesh.AuthzRule{{To: []mesh.AuthzOperation{{Paths: []string{"/admin*"}}}}}})
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps, err := expect.Parse("expect.yaml", []byte(`
+- {from: shop/web, to: cart, port: 8080, protocol: http, path: /admin, expect: undecided}
+- {from: shop/web, to: cart, port: 8080, protocol: http, path: /admin, expect: allow}
+- {from: shop/web, to: cart, port: 8080, protocol: http, path: /admin, expect: deny}
+- {from: shop/web, to: cart, port: 8080, protocol: http, path: /shop, expect: undecided}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	undecided := `undecided (CUSTOM rule 0 of ext matches (operation.paths ["/admin*"] hold: the path is "/admin"), so the ext_authz provider "opa" decides, and its answer is not modelled)`
+	want := []string{
+		"got " + undecided + ", as expected",
+		"expected allow, got " + undecided,
+		"expected deny, got " + undecided,
+		"expected undecided, got allow mtls",
+	}
+	var got []string
+	for _, res := range expect.Check(sim.New(m), exps).Results {
+		got = append(got, res.Reason)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("reasons (-want +got):\n%s", d)
 	}
 }

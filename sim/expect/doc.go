@@ -11,7 +11,11 @@
 //	  to: ledger                  # as the client dials it
 //	  port: 8080
 //	  protocol: http              # tcp (default), http, http2, grpc, https
-//	  expect: allow               # allow or deny
+//	  method: POST                # optional, HTTP probes only (default GET)
+//	  path: /api/v1/pay           # optional, HTTP probes only (default /)
+//	  headers:                    # optional, HTTP probes only: name: "value"
+//	    x-user: alice
+//	  expect: allow               # allow, deny or undecided
 //	  transport: mtls             # optional: mtls, plaintext or tls
 //	  note: in scope of ./*       # optional, free text
 //
@@ -19,7 +23,11 @@
 // the client's namespace), "name.ns", "name.ns.svc" or its FQDN; a
 // ServiceEntry host; any external host. "namespace/workload" means a direct
 // call to a pod IP of that workload. transport is checked only when given,
-// and only with expect: allow.
+// and only with expect: allow. method, path and headers describe the request
+// AuthorizationPolicy rules on HTTP filter chains look at; header values are
+// strings (quote numbers). expect: undecided holds when the outcome depends
+// on something meshreach does not model, such as the answer of a CUSTOM
+// (ext_authz) provider or JWT claims (see sim.Result.Undecided).
 //
 // # Errors
 //

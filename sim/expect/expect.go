@@ -21,10 +21,15 @@ type Expectation struct {
 	// (trimmed); Probe.ToWorkload is set instead for a "namespace/workload"
 	// destination.
 	Probe sim.Probe
-	// Allow is true for "expect: allow", false for "expect: deny".
+	// Allow is true for "expect: allow", false for "expect: deny" and
+	// "expect: undecided".
 	Allow bool
+	// Undecided is true for "expect: undecided": the outcome must depend on
+	// something meshreach does not model (sim.Result.Undecided).
+	Undecided bool
 	// Transport is the transport an allowed connection must use;
-	// sim.NoTransport when the file leaves it unchecked (always with deny).
+	// sim.NoTransport when the file leaves it unchecked (always with deny
+	// and undecided).
 	Transport sim.Transport
 	// Note is free text explaining why the outcome is expected.
 	Note string
@@ -40,10 +45,13 @@ func (x Expectation) Ref() mesh.Ref {
 	return mesh.Ref{Kind: "expectation", Name: strconv.Itoa(x.Index)}
 }
 
-// Want renders the expected outcome: "deny", "allow" (transport not
-// checked) or "allow mtls" (also "allow plaintext", "allow tls").
+// Want renders the expected outcome: "deny", "undecided", "allow"
+// (transport not checked) or "allow mtls" (also "allow plaintext", "allow
+// tls").
 func (x Expectation) Want() string {
 	switch {
+	case x.Undecided:
+		return "undecided"
 	case !x.Allow:
 		return "deny"
 	case x.Transport == sim.NoTransport:
@@ -70,9 +78,9 @@ func Load(path string) ([]Expectation, error) {
 
 // fields lists the keys an expectation may have, in the order the format
 // documents them.
-var fields = []string{"from", "to", "port", "protocol", "expect", "transport", "note"}
+var fields = []string{"from", "to", "port", "protocol", "method", "path", "headers", "expect", "transport", "note"}
 
-const fieldList = "from, to, port, protocol, expect, transport or note"
+const fieldList = "from, to, port, protocol, method, path, headers, expect, transport or note"
 
 // Parse parses an expectations file; name is used in positions. It returns
 // every expectation in file order, or a [mesh.ErrorList] holding every
@@ -230,13 +238,39 @@ func (p *parser) expectation(index int, n *yaml.Node) (Expectation, bool) {
 		}
 		x.Probe.Protocol = proto
 	}
+	// The request of an HTTP probe: a method and path as an HTTP client
+	// sends them, headers as a mapping of names to strings.
+	request := func(field string, line int) bool {
+		if !x.Probe.Protocol.IsHTTP() {
+			bad(line, field, fmt.Errorf("%w: %s needs protocol http, http2 or grpc", mesh.ErrInvalidValue, field))
+			return false
+		}
+		return true
+	}
+	if v, ok := scalar("method", false); ok && request("method", v.Line) {
+		if !isToken(v.Value) || v.Tag != "!!str" {
+			bad(v.Line, "method", fmt.Errorf("%w %q (want an HTTP method such as GET)", mesh.ErrInvalidValue, v.Value))
+		}
+		x.Probe.Method = v.Value
+	}
+	if v, ok := scalar("path", false); ok && request("path", v.Line) {
+		if !strings.HasPrefix(v.Value, "/") || v.Tag != "!!str" || strings.ContainsAny(v.Value, " \t\r\n") {
+			bad(v.Line, "path", fmt.Errorf("%w %q (want an absolute path such as /api/v1?x=1)", mesh.ErrInvalidValue, v.Value))
+		}
+		x.Probe.Path = v.Value
+	}
+	if v, ok := vals["headers"]; ok && v.Tag != "!!null" && request("headers", v.Line) {
+		x.Probe.Headers = p.headers(ref, v)
+	}
 	if v, ok := scalar("expect", true); ok {
 		switch v.Value {
 		case "allow":
 			x.Allow = true
 		case "deny":
+		case "undecided":
+			x.Undecided = true
 		default:
-			bad(v.Line, "expect", fmt.Errorf("%w %q (want allow or deny)", mesh.ErrInvalidValue, v.Value))
+			bad(v.Line, "expect", fmt.Errorf("%w %q (want allow, deny or undecided)", mesh.ErrInvalidValue, v.Value))
 		}
 	}
 	if v, ok := scalar("transport", false); ok {
@@ -246,6 +280,8 @@ func (p *parser) expectation(index int, n *yaml.Node) (Expectation, bool) {
 			bad(v.Line, "transport", fmt.Errorf("%w %q (want mtls, plaintext or tls)", mesh.ErrInvalidValue, v.Value))
 		case vals["expect"] != nil && deref(vals["expect"]).Value == "deny":
 			bad(v.Line, "transport", fmt.Errorf("%w %q: a denied connection has no transport (leave it out with expect: deny)", mesh.ErrInvalidValue, v.Value))
+		case vals["expect"] != nil && deref(vals["expect"]).Value == "undecided":
+			bad(v.Line, "transport", fmt.Errorf("%w %q: only an allowed connection has its transport checked (leave it out with expect: undecided)", mesh.ErrInvalidValue, v.Value))
 		}
 		x.Transport = t
 	}
@@ -253,6 +289,52 @@ func (p *parser) expectation(index int, n *yaml.Node) (Expectation, bool) {
 		x.Note = strings.TrimSpace(v.Value)
 	}
 	return x, len(p.errs) == before
+}
+
+// headers decodes the headers field: a mapping of header names (HTTP
+// tokens, each once whatever its case) to string values.
+func (p *parser) headers(ref mesh.Ref, n *yaml.Node) map[string]string {
+	if n.Kind != yaml.MappingNode {
+		p.fail(n.Line, ref, "headers", fmt.Errorf("%w: want a mapping of header names to values, got %s", mesh.ErrInvalidValue, kindName(n)))
+		return nil
+	}
+	out := map[string]string{}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		path := "headers[" + k.Value + "]"
+		switch {
+		case k.Kind != yaml.ScalarNode || !isToken(k.Value):
+			p.fail(k.Line, ref, "headers", fmt.Errorf("%w: header name %s is not an HTTP token", mesh.ErrInvalidValue, kindName(k)))
+			continue
+		case seen[strings.ToLower(k.Value)]:
+			p.fail(k.Line, ref, path, fmt.Errorf("%w: header given twice (names are case-insensitive)", mesh.ErrInvalidValue))
+			continue
+		case v.Kind != yaml.ScalarNode || v.Tag != "!!str":
+			p.fail(v.Line, ref, path, fmt.Errorf("%w: %s (want a string: quote it)", mesh.ErrInvalidValue, kindName(v)))
+			continue
+		case strings.ContainsAny(v.Value, "\r\n\x00"):
+			p.fail(v.Line, ref, path, fmt.Errorf("%w: a header value cannot hold a line break", mesh.ErrInvalidValue))
+			continue
+		}
+		seen[strings.ToLower(k.Value)] = true
+		out[k.Value] = v.Value
+	}
+	return out
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseDestination parses a destination as the to field spells it: a host

@@ -110,6 +110,25 @@ func TestParse(t *testing.T) {
 			Pos:   mesh.Pos{File: "expect.yaml", Line: 9},
 		}},
 	}, {
+		name:   "request",
+		reason: "an HTTP probe carries a method, a path and headers (AuthorizationPolicy rules read them)",
+		src: `- from: a/b
+  to: c
+  port: 80
+  protocol: http
+  method: POST
+  path: /api/v1/pay?x=1
+  headers: {x-user: alice, X-Count: "5"}
+  expect: undecided
+`,
+		want: []expect.Expectation{{
+			Probe: sim.Probe{From: wid("a", "b"), To: "c", Port: 80, Protocol: sim.HTTP, Method: "POST", Path: "/api/v1/pay?x=1",
+				Headers: map[string]string{"x-user": "alice", "X-Count": "5"}},
+			Undecided: true,
+			Index:     1,
+			Pos:       mesh.Pos{File: "expect.yaml", Line: 1},
+		}},
+	}, {
 		name:   "anchors",
 		reason: "YAML anchors and aliases are followed",
 		src: `- &web {from: shop/web, to: cart, port: 8080, protocol: http2, expect: allow}
@@ -172,7 +191,7 @@ func TestParseErrors(t *testing.T) {
 		name:     "unknown field",
 		reason:   "a misspelt key is an error, not silently ignored",
 		src:      "- from: a/b\n  to: c\n  port: 80\n  expect: allow\n  trasport: mtls\n",
-		want:     "expect.yaml:5: expectation 1: trasport: unknown field \"trasport\" (want from, to, port, protocol, expect, transport or note)\n",
+		want:     "expect.yaml:5: expectation 1: trasport: unknown field \"trasport\" (want from, to, port, protocol, method, path, headers, expect, transport or note)\n",
 		sentinel: mesh.ErrUnknownField,
 	}, {
 		name:     "missing fields",
@@ -201,10 +220,38 @@ func TestParseErrors(t *testing.T) {
 `,
 		want: `expect.yaml:1: expectation 1: from: invalid value "nons" (want namespace/workload)
 expect.yaml:3: expectation 1: port: invalid value "0" (want a number from 1 to 65535)
-expect.yaml:4: expectation 1: expect: invalid value "maybe" (want allow or deny)
+expect.yaml:4: expectation 1: expect: invalid value "maybe" (want allow, deny or undecided)
 expect.yaml:6: expectation 2: to: invalid value "bad host!" (want a host name, or namespace/workload for a pod IP)
 expect.yaml:7: expectation 2: port: invalid value "http" (want a number from 1 to 65535)
 expect.yaml:8: expectation 2: protocol: invalid value "udp" (want tcp, http, http2, grpc or https)
+`,
+		sentinel: mesh.ErrInvalidValue,
+	}, {
+		name:   "request fields",
+		reason: "method, path and headers need an HTTP protocol and well-formed values; header values are strings",
+		src: `- {from: a/b, to: c, port: 80, method: GET, path: /, headers: {x: "1"}, expect: allow}
+- from: a/b
+  to: c
+  port: 80
+  protocol: http
+  method: "GE T"
+  path: relative
+  headers:
+    x-count: 5
+    "bad name": "v"
+    X-Count: "6"
+  expect: allow
+- {from: a/b, to: c, port: 80, protocol: grpc, headers: [x], expect: undecided, transport: mtls}
+`,
+		want: `expect.yaml:1: expectation 1: headers: invalid value: headers needs protocol http, http2 or grpc
+expect.yaml:1: expectation 1: method: invalid value: method needs protocol http, http2 or grpc
+expect.yaml:1: expectation 1: path: invalid value: path needs protocol http, http2 or grpc
+expect.yaml:6: expectation 2: method: invalid value "GE T" (want an HTTP method such as GET)
+expect.yaml:7: expectation 2: path: invalid value "relative" (want an absolute path such as /api/v1?x=1)
+expect.yaml:9: expectation 2: headers[x-count]: invalid value: "5" (want a string: quote it)
+expect.yaml:10: expectation 2: headers: invalid value: header name "bad name" is not an HTTP token
+expect.yaml:13: expectation 3: headers: invalid value: want a mapping of header names to values, got a list
+expect.yaml:13: expectation 3: transport: invalid value "mtls": only an allowed connection has its transport checked (leave it out with expect: undecided)
 `,
 		sentinel: mesh.ErrInvalidValue,
 	}, {
@@ -265,7 +312,7 @@ expect.yaml:8: expectation 2: protocol: invalid value "udp" (want tcp, http, htt
 		name:     "item not a mapping",
 		reason:   "each list item is a mapping",
 		src:      "- a/b -> c:80\n",
-		want:     "expect.yaml:1: expectation 1: invalid value: want a mapping with fields from, to, port, protocol, expect, transport or note, got \"a/b -> c:80\"\n",
+		want:     "expect.yaml:1: expectation 1: invalid value: want a mapping with fields from, to, port, protocol, method, path, headers, expect, transport or note, got \"a/b -> c:80\"\n",
 		sentinel: mesh.ErrInvalidValue,
 	}, {
 		name:     "two documents",
