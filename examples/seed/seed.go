@@ -24,6 +24,12 @@
 //   - The Bookinfo ratings Sidecar (workloadSelector, ingress to a Unix
 //     socket, port-9080 egress to bookinfo/*, catch-all istio-system/*):
 //     bookinfo-ratings/.
+//   - AuthorizationPolicy against plaintext clients (ISTIO-SECURITY-2021-003:
+//     DENY on namespaces does not stop plaintext, ALLOW on principals
+//     silently denies it, notPrincipals ["*"] denies it), and "Without an
+//     injected Envoy, policies that rely on the proxy cannot be enforced":
+//     authz/. This one goes beyond the lesson, which names no
+//     AuthorizationPolicy.
 //
 // Where the lesson's prose disagrees with Istio's source, the expectation
 // follows the source and its note says why; the main case is "Any other
@@ -73,6 +79,7 @@ func Scenarios() []Scenario {
 		{"outcome-table", "the lesson's outcome table, row by row"},
 		{"app-mtls", "a client doing mTLS itself, without a sidecar, against mesh-wide STRICT"},
 		{"bookinfo-ratings", "the Bookinfo ratings Sidecar"},
+		{"authz", "AuthorizationPolicy and plaintext clients (ISTIO-SECURITY-2021-003)"},
 	}
 }
 
