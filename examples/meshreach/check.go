@@ -25,7 +25,8 @@ An expectations file is a YAML list:
     to: ledger.payments       # as the client dials it; namespace/workload = pod IP
     port: 8080
     protocol: http            # tcp (default), http, http2, grpc, https
-    expect: allow             # allow or deny
+    method: GET               # optional, HTTP only; also path: /x, headers: {k: "v"}
+    expect: allow             # allow, deny or undecided (not modelled: ext_authz, JWT…)
     transport: mtls           # optional: mtls, plaintext or tls
     note: why                 # optional
 

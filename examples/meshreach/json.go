@@ -29,11 +29,16 @@ type probeJSON struct {
 	ToWorkload string `json:"toWorkload,omitempty"`
 	Port       uint32 `json:"port"`
 	Protocol   string `json:"protocol"`
+	// The request of an HTTP probe, when given.
+	Method  string            `json:"method,omitempty"`
+	Path    string            `json:"path,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 type resultJSON struct {
 	Allowed   bool       `json:"allowed"`
-	Transport string     `json:"transport"` // none, plaintext, mtls, tls
+	Transport string     `json:"transport"`           // none, plaintext, mtls, tls
+	Undecided string     `json:"undecided,omitempty"` // why the outcome depends on something not modelled
 	Steps     []stepJSON `json:"steps"`
 }
 
@@ -85,7 +90,7 @@ type expectationJSON struct {
 	Index     int       `json:"index"`
 	Pos       *posJSON  `json:"pos,omitempty"`
 	Probe     probeJSON `json:"probe"`
-	Expect    string    `json:"expect"`              // allow or deny
+	Expect    string    `json:"expect"`              // allow, deny or undecided
 	Transport string    `json:"transport,omitempty"` // only when checked
 	Note      string    `json:"note,omitempty"`
 }
@@ -113,7 +118,8 @@ func verdictView(v sim.Verdict) verdictJSON {
 }
 
 func probeView(p sim.Probe) probeJSON {
-	out := probeJSON{From: p.From.String(), To: p.To, Port: p.Port, Protocol: p.Protocol.String()}
+	out := probeJSON{From: p.From.String(), To: p.To, Port: p.Port, Protocol: p.Protocol.String(),
+		Method: p.Method, Path: p.Path, Headers: p.Headers}
 	if p.To == "" {
 		out.ToWorkload = p.ToWorkload.String()
 	}
@@ -121,7 +127,7 @@ func probeView(p sim.Probe) probeJSON {
 }
 
 func resultView(r sim.Result) resultJSON {
-	out := resultJSON{Allowed: r.Allowed, Transport: r.Transport.String(), Steps: []stepJSON{}}
+	out := resultJSON{Allowed: r.Allowed, Transport: r.Transport.String(), Undecided: r.Undecided, Steps: []stepJSON{}}
 	for _, s := range r.Steps {
 		st := stepJSON{Stage: s.Stage.String(), Side: s.Side.String(), By: refView(s.By), Pos: posView(s.Pos),
 			Default: s.Default, Detail: s.Detail}
@@ -153,7 +159,7 @@ func reportView(r expect.Report) reportJSON {
 		x := res.Expectation
 		e := resultEntryJSON{
 			Expectation: expectationJSON{Index: x.Index, Pos: posView(x.Pos), Probe: probeView(x.Probe),
-				Expect: "deny", Note: x.Note},
+				Expect: x.Want(), Note: x.Note},
 			Pass:   res.Pass,
 			Reason: res.Reason,
 		}

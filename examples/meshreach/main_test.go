@@ -70,6 +70,27 @@ func TestRun(t *testing.T) {
 		args:   []string{"probe", "-f", "testdata/undeclared.yaml", "solo/batch", "www.example.com", "443", "--protocol", "https"},
 		code:   0,
 	}, {
+		name:   "probe-request",
+		reason: "--method, --path and --header describe the HTTP request AuthorizationPolicy rules read",
+		args: []string{"probe", "-f", "../seed/authz", "shop/web", "vault.bank", "8080", "--protocol", "http",
+			"--method", "POST", "--path", "/accounts/42", "--header", "x-user=alice", "--header", "X-Trace=1"},
+		code: 0,
+	}, {
+		name:   "probe-request-json",
+		reason: "the request and an authorization denial in the JSON view",
+		args:   []string{"probe", "-o", "json", "-f", "../seed/authz", "legacy/cron", "vault.bank", "8080", "--protocol", "http", "--method", "GET"},
+		code:   0,
+	}, {
+		name:   "probe-request-needs-http",
+		reason: "request flags on a TCP probe are bad input, reported before anything is read",
+		args:   []string{"probe", "-f", "testdata/shop", "shop/web", "cart", "8080", "--method", "GET"},
+		code:   2,
+	}, {
+		name:   "probe-bad-header",
+		reason: "a header is NAME=VALUE",
+		args:   []string{"probe", "-f", "testdata/shop", "shop/web", "cart", "8080", "--protocol", "http", "--header", "x-user"},
+		code:   2,
+	}, {
 		name:   "probe-unknown-workload",
 		reason: "a probe naming no workload is bad input",
 		args:   []string{"probe", "-f", "testdata/shop", "shop/ghost", "cart", "8080"},

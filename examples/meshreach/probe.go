@@ -1,16 +1,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/meshreach/meshreach/mesh"
 	"github.com/meshreach/meshreach/sim"
 	"github.com/meshreach/meshreach/sim/expect"
 )
 
-const probeUsage = `Usage: meshreach probe -f PATH... FROM TO PORT [--protocol P] [-o text|json]
+const probeUsage = `Usage: meshreach probe -f PATH... FROM TO PORT [--protocol P] [--method M]
+                       [--path P] [--header NAME=VALUE]... [-o text|json]
 
 Answers one connection attempt and explains it.
 
@@ -23,18 +26,29 @@ Answers one connection attempt and explains it.
 Flags (before or after the arguments):
 ` + commonFlags + `      --protocol P      what the client speaks: tcp (default), http, http2, grpc
                         or https
+      --method M        the HTTP method (default GET, POST for grpc)
+      --path P          the HTTP path, with an optional query (default /)
+      --header N=V      an HTTP header; repeatable. Method, path and headers need
+                        an HTTP protocol; AuthorizationPolicy rules read them
 
-Exits 0 with the verdict (allowed or denied), 2 on bad input.
+Exits 0 with the verdict (allowed, denied or undecided), 2 on bad input.
 `
 
 func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCommand("probe", probeUsage)
 	proto := c.fs.String("protocol", "tcp", "")
+	method := c.fs.String("method", "", "")
+	path := c.fs.String("path", "", "")
+	var headers listFlag
+	c.fs.Var(&headers, "header", "")
 	pos, code, done := c.parse(args, 3, "FROM TO PORT", stdout, stderr)
 	if done {
 		return code
 	}
 	p, err := parseProbe(pos[0], pos[1], pos[2], *proto)
+	if err == nil {
+		err = parseRequest(&p, *method, *path, headers)
+	}
 	if err != nil {
 		return c.fail(stderr, err.Error())
 	}
@@ -74,4 +88,28 @@ func parseProbe(from, to, port, proto string) (sim.Probe, error) {
 		return p, fmt.Errorf("--protocol: %v", err)
 	}
 	return p, nil
+}
+
+// parseRequest adds the HTTP request of --method, --path and --header
+// (NAME=VALUE, repeatable) to p, and checks the probe as the simulator
+// will.
+func parseRequest(p *sim.Probe, method, path string, headers []string) error {
+	p.Method, p.Path = method, path
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("--header: invalid header %q (want NAME=VALUE)", h)
+		}
+		if _, dup := p.Headers[name]; dup {
+			return fmt.Errorf("--header: header %q given twice", name)
+		}
+		if p.Headers == nil {
+			p.Headers = map[string]string{}
+		}
+		p.Headers[name] = value
+	}
+	if err := p.Validate(); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "sim: "))
+	}
+	return nil
 }
