@@ -7,13 +7,15 @@
 //
 //   - [github.com/meshreach/meshreach/mesh] is the model: namespaces,
 //     workloads, Services, ServiceEntries, Sidecars, PeerAuthentications,
-//     DestinationRules and the mesh config, loaded strictly from real
-//     Kubernetes and Istio YAML with positioned errors and warnings.
+//     DestinationRules, AuthorizationPolicies and the mesh config, loaded
+//     strictly from real Kubernetes and Istio YAML with positioned errors
+//     and warnings.
 //   - [github.com/meshreach/meshreach/sim] is the engine: it applies Istio's
 //     sidecar-mode semantics (injection, Sidecar egress scope, outbound
 //     traffic policy, PeerAuthentication, auto mTLS, DestinationRule TLS,
-//     server acceptance) and returns verdicts with the trace of every
-//     decision, each naming the object or the Istio default that made it.
+//     server acceptance, AuthorizationPolicy) and returns verdicts with the
+//     trace of every decision, each naming the object or the Istio default
+//     that made it.
 //   - [github.com/meshreach/meshreach/graph] is a directed graph of
 //     workloads on gonum, for whole-mesh queries.
 //
