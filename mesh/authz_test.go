@@ -40,7 +40,9 @@ func TestIdentity(t *testing.T) {
 // errors, and Edit and Remove treat them like the other kinds.
 func TestAuthorizationPolicyBuilder(t *testing.T) {
 	t.Parallel()
-	ref := func(ns, name string) mesh.Ref { return mesh.Ref{Kind: "AuthorizationPolicy", Namespace: ns, Name: name} }
+	ref := func(ns, name string) mesh.Ref {
+		return mesh.Ref{Kind: "AuthorizationPolicy", Namespace: ns, Name: name}
+	}
 	var b mesh.Builder
 	b.AddAuthorizationPolicy(mesh.AuthorizationPolicy{Ref: ref("b", "z")})
 	b.AddAuthorizationPolicy(mesh.AuthorizationPolicy{Ref: ref("a", "y"), Action: mesh.ActionDeny, Rules: []mesh.AuthzRule{{}}})
