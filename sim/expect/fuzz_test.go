@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("- {from: a/b, to: c/d, port: 1, expect: deny}\n"))
 	f.Add([]byte("- &x {from: a/b, to: c, port: 80, expect: allow, transport: tls}\n- *x\n"))
+	f.Add([]byte("- {from: a/b, to: c, port: 80, protocol: http, method: GET, path: /x, headers: {a: \"1\"}, expect: undecided}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		exps, err := expect.Parse("f.yaml", src)
 		if err != nil {
@@ -44,6 +45,9 @@ func FuzzParse(f *testing.F) {
 		for i, x := range exps {
 			if x.Index != i+1 || !x.Probe.From.IsValid() || x.Probe.Port == 0 || (x.Probe.To == "") == !x.Probe.ToWorkload.IsValid() {
 				t.Errorf("expectation %d is malformed: %+v", i+1, x)
+			}
+			if err := x.Probe.Validate(); err != nil {
+				t.Errorf("expectation %d: the simulator rejects its probe: %v", i+1, err)
 			}
 		}
 	})
