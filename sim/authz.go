@@ -167,7 +167,18 @@ func compilePolicy(p *mesh.AuthorizationPolicy, bundle tdBundle) *cpolicy {
 				if len(pr) > 0 {
 					h, ok := bracketed(strings.TrimPrefix(k, "request.headers"))
 					if !ok {
-						cr.broken = fmt.Sprintf("when key %q has no [name]", k)
+						// requestHeaderGenerator fails on every value: an
+						// ALLOW rule is left out, other rules lose the
+						// condition (checkError).
+						bad := fmt.Errorf("when key %q has no [name]", k)
+						for _, vs := range [][]value{pr[0].vals, pr[0].not} {
+							for i := range vs {
+								vs[i].bad = bad
+							}
+						}
+						if c.allow && cr.broken == "" {
+							cr.broken = bad.Error()
+						}
 					}
 					pr[0].header = strings.ToLower(h)
 				}
