@@ -514,8 +514,34 @@ func (e *engine) portListenerKeys(l *egressListener, configNS string) map[string
 // unknown HTTP gets the catch-all virtual host (allow_any, or block_all's
 // 502 under REGISTRY_ONLY: pilot/pkg/networking/core/httproute.go
 // buildCatchAllVirtualHost) instead of the TCP catch-all chain. It returns
-// the service whose listener it is.
+// the service whose listener it is. The answer scans the registry, so it
+// is memoised per scope and port: it depends only on the Sidecar, the
+// proxy's namespace and the port.
 func (e *engine) httpListenerOn(sc *sidecarScope, port uint32) (string, bool) {
+	key := httpListenerKey{sc.sc, sc.configNS, port}
+	if v, ok := e.httpListeners.Load(key); ok {
+		r := v.(httpListenerResult)
+		return r.name, r.ok
+	}
+	name, ok := e.scanHTTPListener(sc, port)
+	e.httpListeners.Store(key, httpListenerResult{name, ok})
+	return name, ok
+}
+
+// httpListenerKey and httpListenerResult memoise httpListenerOn.
+type httpListenerKey struct {
+	sc       *mesh.Sidecar
+	configNS string
+	port     uint32
+}
+
+type httpListenerResult struct {
+	name string
+	ok   bool
+}
+
+// scanHTTPListener computes httpListenerOn.
+func (e *engine) scanHTTPListener(sc *sidecarScope, port uint32) (string, bool) {
 	var found string
 	locked := false // a port listener owns 0.0.0.0:port
 	for i := range sc.egress {

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"sync"
+
 	"github.com/meshreach/meshreach/mesh"
 )
 
@@ -24,6 +26,9 @@ type index struct {
 	destRules  map[string][]*mesh.DestinationRule    // by namespace
 	allDRs     []*mesh.DestinationRule
 	allSidecar []*mesh.Sidecar
+	// httpListeners memoises httpListenerOn (egress.go); safe for
+	// concurrent probes.
+	httpListeners sync.Map
 }
 
 // service is a Kubernetes Service with its endpoints resolved.
