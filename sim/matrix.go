@@ -7,6 +7,7 @@ package sim
 import (
 	"cmp"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -250,7 +251,35 @@ type Stats struct {
 // immutable and safe for concurrent use; every method returns fresh values
 // in a deterministic order.
 type Matrix struct {
-	s *Simulator
+	s       *Simulator
+	e       *engine
+	wls     []*mesh.Workload // sorted by ID; node i is wls[i]
+	wlIndex map[mesh.WorkloadID]int32
+	classes []*clientClass
+	classOf []int32 // per workload
+	dests   []destination
+	groups  []*destGroup
+	view    [][]int32 // per class, per group: the view's index in the group
+	results []evalResult
+	slots   []slot // sorted by node, port, host, dialled port
+	// slotsOfNode lists, per node, its slots in slot order.
+	slotsOfNode [][]int32
+	nodes       []Node // workloads, external hosts, the outside client
+	extIndex    map[string]int32
+	outside     int32 // node index of the outside client
+	errs        []error
+	stats       Stats
+
+	// The reachability graph between (group, view) pairs: gvAdj lists
+	// the nodes each pair's verdicts reach, sorted; gvSet is the union of
+	// their transports; gvCells counts the pair's cells; classGV lists
+	// the pairs a class uses whose gvSet is not empty.
+	gvAdj   [][]adjEntry
+	gvSet   []TransportSet
+	gvCells []int
+	classGV [][]int32
+
+	out outsideState
 }
 
 // Matrix computes the reachability matrix of the simulator's mesh. For
@@ -263,40 +292,261 @@ type Matrix struct {
 //
 // Workloads of one client class share their evaluations, and classes that
 // a destination cannot tell apart share them too, so the cost grows with
-// classes × destinations, not workloads².
+// the distinct views × destinations, not workloads²; probes run on
+// GOMAXPROCS goroutines.
 func (s *Simulator) Matrix() *Matrix {
-	return &Matrix{s: s}
+	return s.buildMatrix()
 }
 
 // Simulator returns the simulator the matrix was computed from.
 func (m *Matrix) Simulator() *Simulator { return m.s }
 
 // Stats reports the sizes behind the matrix.
-func (m *Matrix) Stats() Stats { return Stats{} }
+func (m *Matrix) Stats() Stats { return m.stats }
 
-// Errors returns the probes the matrix could not run, with why, sorted.
-func (m *Matrix) Errors() []error { return nil }
+// Errors returns the probes the matrix could not run, with why, sorted by
+// message: those of the matrix, and those of the outside client's queries
+// run so far.
+func (m *Matrix) Errors() []error {
+	out := slices.Clone(m.errs)
+	m.out.mu.Lock()
+	out = append(out, m.out.errs...)
+	m.out.mu.Unlock()
+	slices.SortFunc(out, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return slices.CompactFunc(out, func(a, b error) bool { return a.Error() == b.Error() })
+}
 
 // Classes returns the client classes, sorted by their first member.
-func (m *Matrix) Classes() []Class { return nil }
+func (m *Matrix) Classes() []Class {
+	out := make([]Class, len(m.classes))
+	for i, cl := range m.classes {
+		out[i] = m.class(cl)
+	}
+	return out
+}
+
+func (m *Matrix) class(cl *clientClass) Class {
+	c := Class{Namespace: cl.ns, Members: make([]mesh.WorkloadID, len(cl.members))}
+	for i, w := range cl.members {
+		c.Members[i] = m.wls[w].ID
+	}
+	return c
+}
 
 // ClassOf returns the client class of workload id; ok is false for an
 // unknown workload.
-func (m *Matrix) ClassOf(id mesh.WorkloadID) (Class, bool) { return Class{}, false }
+func (m *Matrix) ClassOf(id mesh.WorkloadID) (Class, bool) {
+	i, ok := m.wlIndex[id]
+	if !ok {
+		return Class{}, false
+	}
+	return m.class(m.classes[m.classOf[i]]), true
+}
 
 // Cells yields the cells f selects, ordered by client, then destination
-// node, port, Via and ViaPort. Cells are expanded as they are yielded:
-// a mesh of 10,000 workloads has hundreds of millions.
+// node, port, Host and ViaPort. Cells are expanded as they are yielded: a
+// mesh of 10,000 workloads has hundreds of millions.
 func (m *Matrix) Cells(f Filter) iter.Seq[Cell] {
-	return func(func(Cell) bool) {}
+	clients := m.clients(f)
+	slots := m.selectSlots(f)
+	return func(yield func(Cell) bool) {
+		for _, wi := range clients {
+			cl := m.classOf[wi]
+			for _, si := range slots {
+				c, ok := m.cell(wi, cl, si)
+				if !ok || !f.Match(c) {
+					continue
+				}
+				if !yield(c) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// cell expands slot si for client workload wi of class cl.
+func (m *Matrix) cell(wi, cl, si int32) (Cell, bool) {
+	code := m.code(cl, si)
+	if code == 0 {
+		return Cell{}, false
+	}
+	sl := &m.slots[si]
+	d := &m.dests[sl.dest]
+	return Cell{From: m.wls[wi].ID, To: m.nodes[sl.node], Port: sl.port, Via: m.via(cl, si), Host: d.host,
+		ViaPort: d.port, Proto: d.proto, Default: codeOutcome(code), Transports: codeTransports(code)}, true
+}
+
+// clients returns the workload indexes f's From and FromNamespace select.
+func (m *Matrix) clients(f Filter) []int32 {
+	if f.From != (mesh.WorkloadID{}) {
+		if i, ok := m.wlIndex[f.From]; ok && (f.FromNamespace == "" || f.FromNamespace == f.From.Namespace) {
+			return []int32{i}
+		}
+		return nil
+	}
+	var out []int32
+	for i, w := range m.wls {
+		if f.FromNamespace == "" || w.ID.Namespace == f.FromNamespace {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+// selectSlots returns the slots f's To, ToNamespace and Port select, in
+// slot order.
+func (m *Matrix) selectSlots(f Filter) []int32 {
+	var out []int32
+	add := func(list []int32) {
+		for _, si := range list {
+			if f.Port == 0 || m.slots[si].port == f.Port {
+				out = append(out, si)
+			}
+		}
+	}
+	switch {
+	case f.To != (Node{}):
+		if n, ok := m.nodeIndex(f.To); ok && (f.ToNamespace == "" || f.To.Namespace() == f.ToNamespace) {
+			add(m.slotsOfNode[n])
+		}
+	case f.ToNamespace != "":
+		for n, node := range m.nodes {
+			if node.Namespace() == f.ToNamespace {
+				add(m.slotsOfNode[n])
+			}
+		}
+	default:
+		for n := range m.nodes {
+			add(m.slotsOfNode[n])
+		}
+	}
+	return out
+}
+
+// nodeIndex returns the index of node n.
+func (m *Matrix) nodeIndex(n Node) (int32, bool) {
+	switch n.Kind {
+	case NodeWorkload:
+		i, ok := m.wlIndex[n.Workload]
+		return i, ok
+	case NodeExternal:
+		i, ok := m.extIndex[n.Host]
+		return i, ok
+	case NodeOutside:
+		return m.outside, n == OutsideNode()
+	}
+	return 0, false
 }
 
 // Summary counts the workload-to-workload cells f selects per (client
 // namespace, destination namespace), sorted by From then To; pairs without
 // cells are left out.
-func (m *Matrix) Summary(f Filter) []Summary { return nil }
+func (m *Matrix) Summary(f Filter) []Summary {
+	// Members of a class share its cells, and classes with one view of a
+	// group share its verdicts: count per (group, view), weighted by the
+	// members f selects.
+	weight := make([]int, len(m.classes))
+	for _, wi := range m.clients(f) {
+		weight[m.classOf[wi]]++
+	}
+	bySlotGroup := map[int32][]int32{}
+	for _, si := range m.selectSlots(f) {
+		if m.nodes[m.slots[si].node].Kind == NodeWorkload {
+			g := m.dests[m.slots[si].dest].group
+			bySlotGroup[g] = append(bySlotGroup[g], si)
+		}
+	}
+	type pair struct{ from, to string }
+	sums := map[pair]*Summary{}
+	type count struct {
+		to string
+		n  [4]int // mtls, plaintext, tls, denied
+	}
+	for g, grp := range m.groups {
+		slots := bySlotGroup[int32(g)]
+		if len(slots) == 0 {
+			continue
+		}
+		counts := make([][]count, len(grp.reps))
+		for v := range grp.reps {
+			for _, si := range slots {
+				sl := &m.slots[si]
+				d := &m.dests[sl.dest]
+				c := m.results[grp.res[v][d.local]].codes[sl.pos]
+				if c == 0 {
+					continue
+				}
+				o := codeOutcome(c)
+				switch {
+				case f.Transport != NoTransport && o.Transport != f.Transport,
+					f.Status == StatusAllowed && !o.Allowed,
+					f.Status == StatusDenied && o.Allowed:
+					continue
+				}
+				k := 3
+				switch {
+				case !o.Allowed:
+				case o.Transport == MTLS:
+					k = 0
+				case o.Transport == TLS:
+					k = 2
+				default:
+					k = 1
+				}
+				to := m.nodes[sl.node].Workload.Namespace
+				i := slices.IndexFunc(counts[v], func(c count) bool { return c.to == to })
+				if i < 0 {
+					i = len(counts[v])
+					counts[v] = append(counts[v], count{to: to})
+				}
+				counts[v][i].n[k]++
+			}
+		}
+		for ci, cl := range m.classes {
+			w := weight[ci]
+			if w == 0 {
+				continue
+			}
+			for _, c := range counts[m.view[ci][g]] {
+				k := pair{cl.ns, c.to}
+				s := sums[k]
+				if s == nil {
+					s = &Summary{From: k.from, To: k.to}
+					sums[k] = s
+				}
+				s.AllowedMTLS += w * c.n[0]
+				s.AllowedPlaintext += w * c.n[1]
+				s.AllowedTLS += w * c.n[2]
+				s.Denied += w * c.n[3]
+			}
+		}
+	}
+	out := make([]Summary, 0, len(sums))
+	for _, s := range sums {
+		if s.AllowedMTLS+s.AllowedPlaintext+s.AllowedTLS+s.Denied > 0 {
+			out = append(out, *s)
+		}
+	}
+	slices.SortFunc(out, func(a, b Summary) int {
+		if c := strings.Compare(a.From, b.From); c != 0 {
+			return c
+		}
+		return strings.Compare(a.To, b.To)
+	})
+	return out
+}
 
 // Probe is Simulator.Probe, except that a probe from [OutsideID] is
 // evaluated too, as a client outside the mesh (no sidecar, plaintext, no
 // mesh identity) in a namespace of its own.
-func (m *Matrix) Probe(p Probe) (Verdict, error) { return m.s.Probe(p) }
+func (m *Matrix) Probe(p Probe) (Verdict, error) {
+	if p.From == OutsideID() {
+		s, err := m.outsideSim()
+		if err != nil {
+			return Verdict{}, err
+		}
+		return s.Probe(p)
+	}
+	return m.s.Probe(p)
+}

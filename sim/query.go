@@ -5,6 +5,8 @@ package sim
 // strongly connected groups, and the graph itself.
 
 import (
+	"slices"
+
 	"github.com/meshreach/meshreach/graph"
 	"github.com/meshreach/meshreach/mesh"
 )
@@ -53,12 +55,71 @@ type ReachGroup struct {
 // The outside client ([OutsideNode]) is listed in the plaintext group when
 // dest accepts plaintext from outside the mesh on that port. Groups are in
 // Transport order and empty groups are left out; nil for an unknown dest.
-func (m *Matrix) WhoCanReach(dest Node, port uint32) []ReachGroup { return nil }
+func (m *Matrix) WhoCanReach(dest Node, port uint32) []ReachGroup {
+	n, ok := m.nodeIndex(dest)
+	if !ok || n == m.outside {
+		return nil
+	}
+	var by [TLS + 1][]Node
+	for ci, cl := range m.classes {
+		var set TransportSet
+		for _, si := range m.slotsOfNode[n] {
+			if port == 0 || m.slots[si].port == port {
+				set |= codeTransports(m.code(int32(ci), si))
+			}
+		}
+		for _, t := range set.Transports() {
+			for _, w := range cl.members {
+				if w != n {
+					by[t] = append(by[t], m.nodes[w])
+				}
+			}
+		}
+	}
+	if dest.Kind == NodeWorkload {
+		for _, x := range m.exposures() {
+			if x.wi == n && (port == 0 || x.port == port) && x.code&codeAllowed != 0 {
+				by[Plaintext] = append(by[Plaintext], OutsideNode())
+				break
+			}
+		}
+	}
+	return groups(by)
+}
+
+// groups turns per-transport node lists into sorted, deduplicated groups.
+func groups(by [TLS + 1][]Node) []ReachGroup {
+	var out []ReachGroup
+	for t := Plaintext; t <= TLS; t++ {
+		if len(by[t]) == 0 {
+			continue
+		}
+		nodes := by[t]
+		slices.SortFunc(nodes, Node.Compare)
+		out = append(out, ReachGroup{Transport: t, Nodes: slices.Compact(nodes)})
+	}
+	return out
+}
 
 // ReachableFrom returns the nodes src can reach, grouped as in
 // [Matrix.WhoCanReach]. src is a workload or the [OutsideNode]; nil for an
 // unknown src.
-func (m *Matrix) ReachableFrom(src Node) []ReachGroup { return nil }
+func (m *Matrix) ReachableFrom(src Node) []ReachGroup {
+	n, ok := m.nodeIndex(src)
+	if !ok || (src.Kind != NodeWorkload && src.Kind != NodeOutside) {
+		return nil
+	}
+	var by [TLS + 1][]Node
+	for _, a := range m.succ(n) {
+		if a.node == n {
+			continue
+		}
+		for _, t := range a.set.Transports() {
+			by[t] = append(by[t], m.nodes[a.node])
+		}
+	}
+	return groups(by)
+}
 
 // PathOptions tunes [Matrix.Paths]. The zero value asks for the one
 // shortest path over any transport, of any length.
@@ -97,7 +158,23 @@ func (p Path) Nodes() []Node {
 // what each workload on the way can reach (Yen's k shortest loopless
 // paths). src may be the [OutsideNode]; dst may be an [ExternalNode]. nil
 // when there is no such path or src equals dst.
-func (m *Matrix) Paths(src, dst Node, opt PathOptions) []Path { return nil }
+func (m *Matrix) Paths(src, dst Node, opt PathOptions) []Path {
+	s, ok1 := m.nodeIndex(src)
+	d, ok2 := m.nodeIndex(dst)
+	if !ok1 || !ok2 || s == d || d == m.outside || opt.MaxHops < 0 {
+		return nil
+	}
+	limit := max(opt.Limit, 1)
+	var out []Path
+	for _, p := range m.yen(s, d, opt.Transport, opt.MaxHops, limit) {
+		path := Path{Hops: make([]Edge, 0, len(p)-1)}
+		for i := 0; i+1 < len(p); i++ {
+			path.Hops = append(path.Hops, m.edge(p[i], p[i+1], opt.Transport))
+		}
+		out = append(out, path)
+	}
+	return out
+}
 
 // Exposure is one workload port as a client outside the mesh meets it: a
 // pod without a sidecar sending plaintext, with no mesh identity. It is
@@ -120,14 +197,41 @@ type Exposure struct {
 // StatusDenied refused ones), a plaintext connection from the client
 // outside the mesh, through the engine's server side. Sorted by workload
 // and port.
-func (m *Matrix) Exposure(f Filter) []Exposure { return nil }
+func (m *Matrix) Exposure(f Filter) []Exposure {
+	var out []Exposure
+	for _, x := range m.exposures() {
+		w := m.wls[x.wi]
+		accepted := x.code&codeAllowed != 0
+		switch {
+		case f.ToNamespace != "" && w.ID.Namespace != f.ToNamespace,
+			f.To != (Node{}) && f.To != WorkloadNode(w.ID),
+			f.Port != 0 && x.port != f.Port,
+			f.Status == StatusAllowed && !accepted,
+			f.Status == StatusDenied && accepted:
+			continue
+		}
+		out = append(out, Exposure{Workload: w.ID, Port: x.port, Accepted: accepted, Services: slices.Clone(x.services),
+			Probe: outsideProbe(w.ID, x.port)})
+	}
+	return out
+}
 
 // Components returns the strongly connected groups of workloads (every
 // member can reach every other, possibly through other members) of two
 // workloads or more, over the edges transport t can flow over
 // (NoTransport: every edge). Each group is sorted; groups are ordered by
 // their first member.
-func (m *Matrix) Components(t Transport) [][]mesh.WorkloadID { return nil }
+func (m *Matrix) Components(t Transport) [][]mesh.WorkloadID {
+	var out [][]mesh.WorkloadID
+	for _, scc := range m.tarjan(t) {
+		c := make([]mesh.WorkloadID, len(scc))
+		for i, w := range scc {
+			c[i] = m.wls[w].ID
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // Graph materialises the reachability graph of the cells f selects, plus
 // the edges from the [OutsideNode] for accepted exposures (when f.From is
@@ -137,4 +241,44 @@ func (m *Matrix) Components(t Transport) [][]mesh.WorkloadID { return nil }
 // of their From then To, so DOT output and iteration are deterministic.
 // The graph has up to workloads² edges: filter it on large meshes; the
 // queries of Matrix do not need it.
-func (m *Matrix) Graph(f Filter) *graph.Graph[Node, Edge] { return &graph.Graph[Node, Edge]{} }
+func (m *Matrix) Graph(f Filter) *graph.Graph[Node, Edge] {
+	g := &graph.Graph[Node, Edge]{}
+	for _, n := range m.nodes {
+		g.AddNode(n)
+	}
+	slots := m.selectSlots(f)
+	for _, wi := range m.clients(f) {
+		for i := 0; i < len(slots); {
+			node := m.slots[slots[i]].node
+			j := i
+			for j < len(slots) && m.slots[slots[j]].node == node {
+				j++
+			}
+			if node != wi {
+				if e := m.portEdges(wi, node, slots[i:j], f.Match); len(e.Ports) > 0 {
+					g.SetEdge(e.From, e.To, e)
+				}
+			}
+			i = j
+		}
+	}
+	if f.From == (mesh.WorkloadID{}) && f.FromNamespace == "" || f.From == OutsideID() {
+		var last int32 = -1
+		for _, x := range m.exposures() {
+			if x.wi == last {
+				continue
+			}
+			last = x.wi
+			if e := m.edge(m.outside, x.wi, NoTransport); len(e.Ports) > 0 {
+				e.Ports = slices.DeleteFunc(e.Ports, func(p PortEdge) bool {
+					c := Cell{From: OutsideID(), To: e.To, Port: p.Port, Default: p.Default, Transports: p.Transports}
+					return !Filter.Match(Filter{ToNamespace: f.ToNamespace, To: f.To, Port: f.Port, Transport: f.Transport, Status: f.Status}, c)
+				})
+				if len(e.Ports) > 0 {
+					g.SetEdge(e.From, e.To, e)
+				}
+			}
+		}
+	}
+	return g
+}

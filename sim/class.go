@@ -1,0 +1,366 @@
+package sim
+
+// Client classes and destination groups: what lets the matrix evaluate a
+// verdict once for many (client, destination) pairs.
+//
+// A client class is a set of workloads that no rule reading a client can
+// tell apart (clientSignature). A destination group is a set of Service
+// and ServiceEntry ports that share the facts under which two client
+// classes may still be told apart by them (destContext). Within a group,
+// classes with the same view (viewKey) get the same verdict for every
+// destination of the group, so one probe per (view, destination) decides
+// them all.
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/meshreach/meshreach/mesh"
+)
+
+// outboundAnnotations are the interception annotations a client's
+// iptables apply to its outbound connections (scope_intercept.go
+// intercepted); the inbound ones only matter to servers.
+var outboundAnnotations = []string{annExcludeOutboundPorts, annExcludeOutboundIPRanges, annIncludeOutboundPorts, annIncludeOutboundIPRanges}
+
+// classifier holds the per-mesh lookups clientSignature and destination
+// contexts need.
+type classifier struct {
+	e *engine
+	// drSelectors lists, per namespace, the DestinationRules with a
+	// workloadSelector: they apply to the clients they select
+	// (sidecar.go SidecarScope.DestinationRule), so a client's labels are
+	// read through them.
+	drSelectors map[string][]*mesh.DestinationRule
+	// authzNS holds the namespaces with an AuthorizationPolicy: a server
+	// there (or anywhere, for the root namespace) may read the client's
+	// identity and IP (DT5).
+	authzNS map[string]bool
+	// readsIP is true when a rule reads a client's pod IP: an
+	// AuthorizationPolicy with ipBlocks, remoteIpBlocks or a source.ip or
+	// remote.ip condition.
+	readsIP bool
+}
+
+func newClassifier(e *engine) *classifier {
+	c := &classifier{e: e, drSelectors: map[string][]*mesh.DestinationRule{}, authzNS: map[string]bool{}}
+	for _, dr := range e.allDRs {
+		if dr.Selector != nil {
+			c.drSelectors[dr.Ref.Namespace] = append(c.drSelectors[dr.Ref.Namespace], dr)
+		}
+	}
+	for _, ap := range e.m.AuthorizationPolicies() {
+		c.authzNS[ap.Ref.Namespace] = true
+		for _, r := range ap.Rules {
+			for _, f := range r.From {
+				if len(f.IPBlocks)+len(f.NotIPBlocks)+len(f.RemoteIPBlocks)+len(f.NotRemoteIPBlocks) > 0 {
+					c.readsIP = true
+				}
+			}
+			for _, w := range r.When {
+				if w.Key == "source.ip" || w.Key == "remote.ip" {
+					c.readsIP = true
+				}
+			}
+		}
+	}
+	return c
+}
+
+// serverReadsClient reports whether the server side of a workload in one
+// of namespaces nss may read the client's identity (namespace, service
+// account) or IP: an AuthorizationPolicy of its namespace or of the root
+// namespace may apply to it (authorization.go ListAuthorizationPolicies).
+// Every other server-side rule decides by the server, the port and the
+// transport alone; a new one that reads the client must be added here.
+func (c *classifier) serverReadsClient(nss []string) bool {
+	if c.authzNS[c.e.cfg.RootNamespace] {
+		return true
+	}
+	for _, ns := range nss {
+		if c.authzNS[ns] {
+			return true
+		}
+	}
+	return false
+}
+
+// clientClass is a set of workloads with one client signature, and what
+// the matrix derives from it.
+type clientClass struct {
+	id      int32
+	ns      string
+	members []int32        // workload indexes, ascending
+	rep     *mesh.Workload // the first member: the client probes use
+	sa      string
+	ip      string
+
+	injected bool
+	appMTLS  bool
+	scope    *sidecarScope // nil when not injected
+	// catchAll is the first catch-all egress listener of scope that can
+	// see redirected traffic; nil when there is none.
+	catchAll *egressListener
+	// listenerPorts are the ports of scope's egress listeners bound to a
+	// port that can see redirected traffic.
+	listenerPorts []uint32
+	drBits        string // which DestinationRule selectors of ns select the class
+	annotations   string // the outbound interception annotations, rendered
+	base          string // the part of every view that does not depend on the destination
+}
+
+// clientSignature returns the signature of w as a client, and the parts the
+// matrix reuses. Two workloads with the same signature get the same
+// outcome from every probe they make to a Service or ServiceEntry (their
+// traces differ only in the workload they name).
+//
+// Each input a client-side rule reads is represented here, either by the
+// rule's decision (which is exact, and groups more workloads than the
+// labels it reads would) or by the input itself:
+//   - namespace: exportTo, "." in egress hosts, DestinationRule lookup;
+//   - injection (T1: namespace labels, the pod's sidecar.istio.io/inject
+//     and istio.io/rev labels, the deprecated annotation,
+//     never/alwaysInjectSelector, hostNetwork, Observed), by its decision;
+//   - the Sidecar that applies (T2: every Sidecar workloadSelector of the
+//     namespace and of the root namespace), by its decision;
+//   - every DestinationRule workloadSelector of the namespace, by whether
+//     it selects w;
+//   - the outbound traffic.sidecar.istio.io/* annotations (§6, T5), as
+//     written (the inbound ones are read only for servers);
+//   - meshreach.io/app-mtls (Workload.AppMTLS);
+//   - the service account (the mesh identity a server may read) and,
+//     when a rule reads source addresses, the pod IP.
+//
+// Labels no rule reads, and a client's container ports, never change a
+// verdict it gets as a client: ports are read only when the workload is a
+// destination, and the matrix evaluates destinations per endpoint.
+//
+// Every new rule that reads a client (a selector over client labels, an
+// annotation, a field of mesh.Workload) must extend this function, and,
+// when it can tell clients of different namespaces apart, viewKey too; the
+// test comparing the matrix with a probe per pair fails otherwise.
+func (c *classifier) clientSignature(w *mesh.Workload) (sig string, cl *clientClass) {
+	e := c.e
+	cl = &clientClass{ns: w.ID.Namespace, rep: w, sa: w.ServiceAccount, appMTLS: w.AppMTLS}
+	if cl.sa == "" {
+		cl.sa = "default"
+	}
+	if c.readsIP {
+		cl.ip = w.IP
+	}
+	cl.injected, _ = e.injection(w)
+
+	var b strings.Builder
+	field := func(k, v string) {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(v)
+		b.WriteByte(0)
+	}
+	field("ns", cl.ns)
+	field("injected", boolString(cl.injected))
+	field("hostNetwork", boolString(w.HostNetwork))
+	field("appMTLS", boolString(w.AppMTLS))
+	field("sa", cl.sa)
+	field("ip", cl.ip)
+	if cl.injected {
+		// Sidecar scope, interception and DestinationRules apply only to a
+		// client with a sidecar.
+		cl.scope = e.scopeFor(w)
+		if cl.scope.sc != nil {
+			field("sidecar", cl.scope.sc.Ref.Namespace+"/"+cl.scope.sc.Ref.Name)
+		}
+		for i := range cl.scope.egress {
+			el := &cl.scope.egress[i]
+			switch {
+			case el.inert != "":
+			case el.port != 0:
+				cl.listenerPorts = append(cl.listenerPorts, el.port)
+			case cl.catchAll == nil:
+				cl.catchAll = el
+			}
+		}
+		var bits []byte
+		for _, dr := range c.drSelectors[cl.ns] {
+			bits = append(bits, boolByte(subsetOf(dr.Selector, w.Labels)))
+		}
+		cl.drBits = string(bits)
+		field("dr", cl.drBits)
+		var ab strings.Builder
+		for _, k := range outboundAnnotations {
+			if v, ok := w.Annotations[k]; ok {
+				ab.WriteString(k)
+				ab.WriteByte('=')
+				ab.WriteString(v)
+				ab.WriteByte(0)
+			}
+		}
+		cl.annotations = ab.String()
+		field("annotations", cl.annotations)
+	}
+	return b.String(), cl
+}
+
+func boolString(v bool) string {
+	if v {
+		return "1"
+	}
+	return "0"
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return '1'
+	}
+	return '0'
+}
+
+// destContext is what a destination group shares: the facts, beyond the
+// client class, that a verdict for one of its destinations depends on.
+type destContext struct {
+	// nss are the namespaces of the registry services the dialled host may
+	// be (the Service, ServiceEntries declaring its host), sorted: the
+	// egress hosts of those namespaces decide whether a scope imports it.
+	nss []string
+	// names are the namespaces a client of which may be told apart from
+	// other clients: nss, the root namespace, and every namespace an
+	// exportTo of the candidates or of the DestinationRules they may use
+	// names (push_context.go IsServiceVisible, destinationRule).
+	names map[string]bool
+	// drNS are the namespaces with a DestinationRule whose host may match
+	// the destination: their clients look it up first (push_context.go
+	// destinationRule).
+	drNS map[string]bool
+	// identity is true when the server side may read the client's
+	// identity.
+	identity bool
+	// port is the destinations' port when some scope of the mesh has a
+	// port listener on it, else 0: such destinations are grouped by port.
+	port uint32
+}
+
+// key renders the context for grouping.
+func (c *destContext) key() string {
+	var b strings.Builder
+	b.WriteString(strings.Join(c.nss, ","))
+	b.WriteByte('|')
+	b.WriteString(strings.Join(sortedKeys(c.names), ","))
+	b.WriteByte('|')
+	b.WriteString(strings.Join(sortedKeys(c.drNS), ","))
+	b.WriteByte('|')
+	b.WriteString(boolString(c.identity))
+	b.WriteByte('|')
+	b.WriteString(strconv.FormatUint(uint64(c.port), 10))
+	return b.String()
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// viewKey is how class cl sees the destinations of group g: two classes
+// with equal keys get equal outcomes for every destination of the group.
+// It covers every place a probe reads the client (engine.go Probe):
+//   - without a sidecar, only the app's transport (AppMTLS; the protocol
+//     is the destination's) reaches the server: no Sidecar, exportTo or
+//     DestinationRule applies;
+//   - with one: interception (annotations, against the destination's
+//     address and port), the outbound policy, the egress hosts of the
+//     catch-all listener for the candidates' namespaces and "*" (T3: a
+//     service of namespace n is matched by the entries for n and for "*"
+//     only, and an entry decides a host only if the host is a subset of
+//     it), the client namespace where it may decide visibility, the
+//     preference for a client-namespace copy of a host or a
+//     DestinationRule lookup, and the DestinationRule selector bits
+//     there;
+//   - the client's identity and IP where the server side may read them.
+//
+// Port listeners only play on their port (scope.go lookup). A scope with
+// an active port listener on the group's port is shared only by the
+// classes with the same scope (Sidecar and namespace): what its catch-all
+// adds on that port depends on what the port listener imports from the
+// whole registry (listener.go buildSidecarOutboundListeners, "locked").
+func (cl *clientClass) viewKey(g *destGroup) string {
+	dc := g.ctx
+	var b strings.Builder
+	b.WriteString(cl.base)
+	if cl.injected {
+		switch {
+		case dc.port != 0 && slices.Contains(cl.listenerPorts, dc.port):
+			b.WriteString("#scope=")
+			b.WriteString(cl.scope.sc.Ref.Namespace + "/" + cl.scope.sc.Ref.Name + "@" + cl.ns)
+		case cl.catchAll == nil:
+			b.WriteString("no catch-all")
+		default:
+			for _, n := range dc.nss {
+				b.WriteString(g.hostView(cl.catchAll.byNS[n]))
+				b.WriteByte(';')
+			}
+			b.WriteString(g.hostView(cl.catchAll.byNS[wildcardNamespace]))
+		}
+		b.WriteByte('|')
+		if dc.names[cl.ns] {
+			b.WriteString(cl.ns)
+		}
+		b.WriteByte('|')
+		if dc.drNS[cl.ns] {
+			b.WriteString(cl.ns)
+			b.WriteByte(':')
+			b.WriteString(cl.drBits)
+		}
+	}
+	b.WriteByte('|')
+	if dc.identity {
+		b.WriteString(cl.ns + "/" + cl.sa + "/" + cl.ip)
+	}
+	return b.String()
+}
+
+// initBase renders the destination-independent part of cl's views.
+func (cl *clientClass) initBase() {
+	if !cl.injected {
+		cl.base = "bare appMTLS=" + boolString(cl.appMTLS) + "|"
+		return
+	}
+	cl.base = "sidecar appMTLS=" + boolString(cl.appMTLS) + "|" + cl.annotations + "|outbound=" + cl.scope.outbound.String() + "|"
+}
+
+// hostView renders the entries of hc that may decide the import of a host
+// of g, as a set: hostClass matching does not depend on their order, and
+// an entry e decides host h only when h is a subset of e
+// (hostClass.matches, excludedBy).
+func (g *destGroup) hostView(hc *hostClass) string {
+	if hc == nil {
+		return "-"
+	}
+	var parts []string
+	for _, h := range hc.all {
+		if g.relevant(h) {
+			parts = append(parts, "+"+h)
+		}
+	}
+	for _, h := range hc.excluded {
+		if g.relevant(h) {
+			parts = append(parts, "~"+h)
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(slices.Compact(parts), ",")
+}
+
+// relevant reports whether egress host entry h may decide the import of
+// some host of g.
+func (g *destGroup) relevant(h string) bool {
+	if v, ok := g.rel[h]; ok {
+		return v
+	}
+	v := slices.ContainsFunc(g.hosts, func(x string) bool { return hostSubsetOf(x, h) })
+	g.rel[h] = v
+	return v
+}

@@ -1,0 +1,586 @@
+package sim
+
+// Building a Matrix: client classes, destinations and their groups, one
+// probe per (view, destination), and the slots cells expand from.
+
+import (
+	"cmp"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/meshreach/meshreach/mesh"
+)
+
+// destination is one Service or ServiceEntry port the matrix probes.
+type destination struct {
+	host  string
+	port  uint32
+	proto Protocol
+	group int32
+	local int32   // index among the group's destinations
+	slots []int32 // global slot ids, in the order of the results' codes
+}
+
+// destGroup is a set of destinations sharing a destContext.
+type destGroup struct {
+	ctx   *destContext
+	dests []int32
+	hosts []string        // the registry hosts its destinations may be, sorted
+	rel   map[string]bool // relevant, memoised
+	reps  []int32         // per view: the class whose representative is probed
+	res   [][]int32       // per view, per destination of the group: result id
+	gv    int32           // the id of view 0 among all (group, view) pairs
+}
+
+// slot is one (destination, node, port) a verdict may have a result for.
+type slot struct {
+	dest int32
+	node int32
+	port uint32
+	pos  int32 // index in the destination's slots
+}
+
+// evalResult is the outcome of one probe for every slot of its
+// destination.
+type evalResult struct {
+	via   mesh.Ref
+	codes []uint8 // per slot of the destination; 0 when the verdict has no result there
+}
+
+// Result codes: one byte per (verdict, endpoint).
+const (
+	codePresent   = 1 << 0
+	codeAllowed   = 1 << 1
+	codeTransport = 2 // shift of the 2-bit default transport
+	codePlaintext = 1 << 4
+	codeMTLS      = 1 << 5
+)
+
+func encode(def Result, plain, mtls bool) uint8 {
+	c := uint8(codePresent) | uint8(def.Transport&3)<<codeTransport
+	if def.Allowed {
+		c |= codeAllowed
+	}
+	if plain {
+		c |= codePlaintext
+	}
+	if mtls {
+		c |= codeMTLS
+	}
+	return c
+}
+
+func codeOutcome(c uint8) Outcome {
+	return Outcome{Allowed: c&codeAllowed != 0, Transport: Transport(c >> codeTransport & 3)}
+}
+
+func codeTransports(c uint8) TransportSet {
+	var s TransportSet
+	if c&codePlaintext != 0 {
+		s |= 1 << Plaintext
+	}
+	if c&codeMTLS != 0 {
+		s |= 1 << MTLS
+	}
+	if o := codeOutcome(c); o.Allowed {
+		s |= TransportSetOf(o.Transport)
+	}
+	return s
+}
+
+// protocolOf is the Protocol a client application speaks on a port whose
+// Istio protocol is p: the declared one, TCP when undeclared or opaque.
+func protocolOf(p string) Protocol {
+	switch p {
+	case protoHTTP:
+		return HTTP
+	case protoHTTP2:
+		return HTTP2
+	case protoGRPC, protoGRPCWeb:
+		return GRPC
+	case protoHTTPS, protoTLS:
+		return HTTPS
+	}
+	return TCP
+}
+
+// rawEndpoint is one endpoint result of a probe before slots exist.
+type rawEndpoint struct {
+	node int32 // workload index; -1 for the external host
+	port uint32
+	code uint8
+}
+
+type rawResult struct {
+	via mesh.Ref
+	eps []rawEndpoint
+}
+
+func (s *Simulator) buildMatrix() *Matrix {
+	e := s.e
+	m := &Matrix{s: s, e: e, wls: e.wls, wlIndex: make(map[mesh.WorkloadID]int32, len(e.wls))}
+	for i, w := range e.wls {
+		m.wlIndex[w.ID] = int32(i)
+	}
+
+	// Client classes.
+	cf := newClassifier(e)
+	bySig := map[string]*clientClass{}
+	m.classOf = make([]int32, len(e.wls))
+	for i, w := range e.wls {
+		sig, cl := cf.clientSignature(w)
+		if have, ok := bySig[sig]; ok {
+			cl = have
+		} else {
+			cl.id = int32(len(m.classes))
+			bySig[sig] = cl
+			m.classes = append(m.classes, cl)
+			cl.initBase()
+		}
+		cl.members = append(cl.members, int32(i))
+		m.classOf[i] = cl.id
+	}
+
+	// Destinations and their groups.
+	m.collectDests()
+	listenerPorts := map[uint32]bool{}
+	for _, cl := range m.classes {
+		for _, p := range cl.listenerPorts {
+			listenerPorts[p] = true
+		}
+	}
+	groupOf := map[string]int32{}
+	for i := range m.dests {
+		d := &m.dests[i]
+		dc, hosts := m.context(cf, d)
+		if listenerPorts[d.port] {
+			dc.port = d.port
+		}
+		k := dc.key()
+		g, ok := groupOf[k]
+		if !ok {
+			g = int32(len(m.groups))
+			groupOf[k] = g
+			m.groups = append(m.groups, &destGroup{ctx: dc, rel: map[string]bool{}})
+		}
+		grp := m.groups[g]
+		d.group, d.local = g, int32(len(grp.dests))
+		grp.dests = append(grp.dests, int32(i))
+		grp.hosts = append(grp.hosts, hosts...)
+	}
+	for _, grp := range m.groups {
+		slices.Sort(grp.hosts)
+		grp.hosts = slices.Compact(grp.hosts)
+	}
+
+	// Views: per class and group, which probe answers for the class.
+	m.view = make([][]int32, len(m.classes))
+	viewIDs := make([]map[string]int32, len(m.groups))
+	for g := range m.groups {
+		viewIDs[g] = map[string]int32{}
+	}
+	for _, cl := range m.classes {
+		row := make([]int32, len(m.groups))
+		for g, grp := range m.groups {
+			k := cl.viewKey(grp)
+			v, ok := viewIDs[g][k]
+			if !ok {
+				v = int32(len(grp.reps))
+				viewIDs[g][k] = v
+				grp.reps = append(grp.reps, cl.id)
+			}
+			row[g] = v
+		}
+		m.view[cl.id] = row
+	}
+
+	// One probe per (group, view, destination).
+	type job struct{ g, v, local int32 }
+	var jobs []job
+	for g, grp := range m.groups {
+		for v := range grp.reps {
+			for l := range grp.dests {
+				jobs = append(jobs, job{int32(g), int32(v), int32(l)})
+			}
+		}
+	}
+	raws := make([]rawResult, len(jobs))
+	errs := make([]error, len(jobs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(jobs))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) {
+					return
+				}
+				j := jobs[i]
+				grp := m.groups[j.g]
+				d := &m.dests[grp.dests[j.local]]
+				raws[i], errs[i] = m.evaluate(m.classes[grp.reps[j.v]].rep, d)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			m.errs = append(m.errs, err)
+		}
+	}
+	slices.SortFunc(m.errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	m.errs = slices.CompactFunc(m.errs, func(a, b error) bool { return a.Error() == b.Error() })
+
+	// Nodes: workloads, then the external hosts some verdict reached.
+	ext := map[string]bool{}
+	for i, r := range raws {
+		for _, ep := range r.eps {
+			if ep.node < 0 {
+				ext[m.dests[m.groups[jobs[i].g].dests[jobs[i].local]].host] = true
+			}
+		}
+	}
+	m.nodes = make([]Node, 0, len(e.wls)+len(ext)+1)
+	for _, w := range e.wls {
+		m.nodes = append(m.nodes, WorkloadNode(w.ID))
+	}
+	m.extIndex = map[string]int32{}
+	for _, h := range sortedKeys(ext) {
+		m.extIndex[h] = int32(len(m.nodes))
+		m.nodes = append(m.nodes, ExternalNode(h))
+	}
+	m.outside = int32(len(m.nodes))
+	m.nodes = append(m.nodes, OutsideNode())
+	nodeOf := func(d *destination, ep rawEndpoint) int32 {
+		if ep.node < 0 {
+			return m.extIndex[d.host]
+		}
+		return ep.node
+	}
+
+	// Slots: per destination, every (node, port) some verdict has.
+	type np struct {
+		node int32
+		port uint32
+	}
+	seen := make([]map[np]bool, len(m.dests))
+	for i, r := range raws {
+		di := m.groups[jobs[i].g].dests[jobs[i].local]
+		for _, ep := range r.eps {
+			if seen[di] == nil {
+				seen[di] = map[np]bool{}
+			}
+			seen[di][np{nodeOf(&m.dests[di], ep), ep.port}] = true
+		}
+	}
+	for di := range m.dests {
+		for k := range seen[di] {
+			m.slots = append(m.slots, slot{dest: int32(di), node: k.node, port: k.port})
+		}
+	}
+	slices.SortFunc(m.slots, func(a, b slot) int {
+		if c := cmp.Compare(a.node, b.node); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.port, b.port); c != 0 {
+			return c
+		}
+		da, db := &m.dests[a.dest], &m.dests[b.dest]
+		if c := strings.Compare(da.host, db.host); c != 0 {
+			return c
+		}
+		return cmp.Compare(da.port, db.port)
+	})
+	slotAt := make([]map[np]int32, len(m.dests))
+	m.slotsOfNode = make([][]int32, len(m.nodes))
+	for si := range m.slots {
+		sl := &m.slots[si]
+		d := &m.dests[sl.dest]
+		sl.pos = int32(len(d.slots))
+		d.slots = append(d.slots, int32(si))
+		if slotAt[sl.dest] == nil {
+			slotAt[sl.dest] = map[np]int32{}
+		}
+		slotAt[sl.dest][np{sl.node, sl.port}] = sl.pos
+		m.slotsOfNode[sl.node] = append(m.slotsOfNode[sl.node], int32(si))
+	}
+
+	// Results, interned.
+	for _, grp := range m.groups {
+		grp.res = make([][]int32, len(grp.reps))
+		for v := range grp.res {
+			grp.res[v] = make([]int32, len(grp.dests))
+		}
+	}
+	ids := map[string]int32{}
+	var key []byte
+	for i, r := range raws {
+		j := jobs[i]
+		di := m.groups[j.g].dests[j.local]
+		d := &m.dests[di]
+		codes := make([]uint8, len(d.slots))
+		for _, ep := range r.eps {
+			codes[slotAt[di][np{nodeOf(d, ep), ep.port}]] = ep.code
+		}
+		key = append(key[:0], r.via.Kind...)
+		key = append(key, 0)
+		key = append(key, r.via.Namespace...)
+		key = append(key, 0)
+		key = append(key, r.via.Name...)
+		key = append(key, 0)
+		key = append(key, codes...)
+		id, ok := ids[string(key)]
+		if !ok {
+			id = int32(len(m.results))
+			ids[string(key)] = id
+			m.results = append(m.results, evalResult{via: r.via, codes: codes})
+		}
+		m.groups[j.g].res[j.v][j.local] = id
+	}
+
+	m.buildViewGraph()
+	m.stats = Stats{Workloads: len(e.wls), Classes: len(m.classes), Destinations: len(m.dests), Evaluations: len(jobs)}
+	for _, cl := range m.classes {
+		n := 0
+		for g, grp := range m.groups {
+			n += m.gvCells[grp.gv+m.view[cl.id][g]]
+		}
+		m.stats.Cells += n * len(cl.members)
+	}
+	return m
+}
+
+// buildViewGraph computes, for every (group, view) pair, the nodes its
+// verdicts reach and how many cells they have, and for every class the
+// pairs it uses.
+func (m *Matrix) buildViewGraph() {
+	n := int32(0)
+	for _, grp := range m.groups {
+		grp.gv = n
+		n += int32(len(grp.reps))
+	}
+	m.gvAdj = make([][]adjEntry, n)
+	m.gvSet = make([]TransportSet, n)
+	m.gvCells = make([]int, n)
+	sets := make([]TransportSet, len(m.nodes))
+	var touched []int32
+	for _, grp := range m.groups {
+		for v := range grp.reps {
+			gv := grp.gv + int32(v)
+			for l, di := range grp.dests {
+				r := &m.results[grp.res[v][l]]
+				for i, si := range m.dests[di].slots {
+					c := r.codes[i]
+					if c == 0 {
+						continue
+					}
+					m.gvCells[gv]++
+					set := codeTransports(c)
+					if set == 0 {
+						continue
+					}
+					node := m.slots[si].node
+					if sets[node] == 0 {
+						touched = append(touched, node)
+					}
+					sets[node] |= set
+				}
+			}
+			slices.Sort(touched)
+			adj := make([]adjEntry, len(touched))
+			for i, node := range touched {
+				adj[i] = adjEntry{node: node, set: sets[node]}
+				m.gvSet[gv] |= sets[node]
+				sets[node] = 0
+			}
+			m.gvAdj[gv] = adj
+			touched = touched[:0]
+		}
+	}
+	m.classGV = make([][]int32, len(m.classes))
+	for ci := range m.classes {
+		var list []int32
+		for g, grp := range m.groups {
+			if gv := grp.gv + m.view[ci][g]; m.gvSet[gv] != 0 {
+				list = append(list, gv)
+			}
+		}
+		m.classGV[ci] = list
+	}
+}
+
+// collectDests lists the destinations: every TCP port of every Service,
+// then every port of every ServiceEntry host that is not a wildcard, not a
+// Service's, and resolvable from any namespace (it has a dot, and a
+// two-label host does not name a Service).
+func (m *Matrix) collectDests() {
+	e := m.e
+	type hp struct {
+		host string
+		port uint32
+	}
+	seen := map[hp]bool{}
+	for _, sv := range e.services {
+		for _, sp := range sv.svc.Ports {
+			if sp.Protocol != "" && !strings.EqualFold(sp.Protocol, "TCP") {
+				continue
+			}
+			k := hp{sv.host, sp.Port}
+			if seen[k] || sp.Port == 0 {
+				continue
+			}
+			seen[k] = true
+			m.dests = append(m.dests, destination{host: sv.host, port: sp.Port, proto: protocolOf(kubePortProtocol(sp))})
+		}
+	}
+	for _, se := range e.entries {
+		for _, h := range se.Hosts {
+			if isWildcardHost(h) || !strings.Contains(h, ".") || h != strings.ToLower(h) {
+				continue
+			}
+			if parts := strings.Split(h, "."); len(parts) == 2 {
+				if _, ok := e.svcByHost[serviceHost(parts[0], parts[1], e.cfg.DomainSuffix)]; ok {
+					continue
+				}
+			}
+			if _, ok := e.svcByHost[h]; ok {
+				continue // the Service's destination already dials it
+			}
+			for _, sp := range se.Ports {
+				p := parseIstioProtocol(sp.Protocol)
+				k := hp{h, sp.Number}
+				if p == protoUDP || seen[k] || sp.Number == 0 {
+					continue
+				}
+				seen[k] = true
+				m.dests = append(m.dests, destination{host: h, port: sp.Number, proto: protocolOf(p)})
+			}
+		}
+	}
+}
+
+// context computes the destContext of d (see destContext), and the
+// registry hosts d may be: its own, and the wildcard ServiceEntry hosts
+// covering it.
+func (m *Matrix) context(cf *classifier, d *destination) (*destContext, []string) {
+	e := m.e
+	dc := &destContext{names: map[string]bool{}, drNS: map[string]bool{}}
+	nss := map[string]bool{}
+	names := func(list []string) {
+		for _, n := range list {
+			if n != "*" && n != "." && n != "~" {
+				dc.names[n] = true
+			}
+		}
+	}
+	needles := []string{d.host}
+	if sv, ok := e.svcByHost[d.host]; ok {
+		nss[sv.svc.Ref.Namespace] = true
+		if len(sv.svc.ExportTo) > 0 {
+			names(sv.svc.ExportTo)
+		} else {
+			names(e.cfg.DefaultServiceExportTo)
+		}
+		for _, se := range e.seByHost[d.host] {
+			nss[se.Ref.Namespace] = true
+			names(se.ExportTo)
+			if len(se.ExportTo) == 0 {
+				names(e.cfg.DefaultServiceExportTo)
+			}
+		}
+	} else {
+		for _, sm := range e.entriesFor(d.host, d.port) {
+			nss[sm.se.Ref.Namespace] = true
+			names(sm.se.ExportTo)
+			if len(sm.se.ExportTo) == 0 {
+				names(e.cfg.DefaultServiceExportTo)
+			}
+			for _, h := range sm.se.Hosts {
+				if isWildcardHost(h) && hostSubsetOf(d.host, h) {
+					needles = append(needles, h)
+				}
+			}
+		}
+	}
+	dc.nss = sortedKeys(nss)
+	for _, n := range dc.nss {
+		dc.names[n] = true
+	}
+	dc.names[e.cfg.RootNamespace] = true
+	for _, dr := range e.allDRs {
+		ns := dr.Ref.Namespace
+		if nss[ns] || ns == e.cfg.RootNamespace {
+			names(dr.ExportTo)
+		}
+		host := resolveDRHost(dr.Host, ns, e.cfg.DomainSuffix)
+		for _, n := range needles {
+			if drMayMatch(host, n) {
+				dc.drNS[ns] = true
+				break
+			}
+		}
+	}
+	dc.identity = cf.serverReadsClient(dc.nss)
+	return dc, needles
+}
+
+// drMayMatch reports whether a DestinationRule for host pattern may apply
+// to a service host (drBucket.lookup: the exact host, else a wildcard
+// covering it; a wildcard service host matches the same wildcard, then
+// wildcards covering it). It may say yes where the lookup says no, never
+// the reverse.
+func drMayMatch(pattern, host string) bool {
+	switch {
+	case pattern == "*" || pattern == host:
+		return true
+	case isWildcardHost(host):
+		return isWildcardHost(pattern) || strings.HasSuffix(pattern, host[1:])
+	case isWildcardHost(pattern):
+		return strings.HasSuffix(host, pattern[1:])
+	}
+	return false
+}
+
+// evaluate probes d from client and reduces the verdict to endpoint codes.
+func (m *Matrix) evaluate(client *mesh.Workload, d *destination) (rawResult, error) {
+	p := Probe{From: client.ID, To: d.host, Port: d.port, Protocol: d.proto}
+	v, err := m.s.Probe(p)
+	if err != nil {
+		return rawResult{}, fmt.Errorf("%s: %w", p, err)
+	}
+	r := rawResult{via: v.Service}
+	if v.External {
+		r.eps = []rawEndpoint{{node: -1, port: d.port, code: encode(v.Default, v.Plaintext.Allowed, v.MTLS.Allowed)}}
+		return r, nil
+	}
+	for _, ep := range v.Endpoints {
+		wi, ok := m.wlIndex[ep.Workload]
+		if !ok {
+			return rawResult{}, fmt.Errorf("%s: endpoint %s is not a workload of the mesh", p, ep.Workload)
+		}
+		r.eps = append(r.eps, rawEndpoint{node: wi, port: ep.TargetPort, code: encode(ep.Default, ep.Plaintext.Allowed, ep.MTLS.Allowed)})
+	}
+	return r, nil
+}
+
+// code returns the result code of class cl at slot si.
+func (m *Matrix) code(cl, si int32) uint8 {
+	sl := &m.slots[si]
+	d := &m.dests[sl.dest]
+	grp := m.groups[d.group]
+	return m.results[grp.res[m.view[cl][d.group]][d.local]].codes[sl.pos]
+}
+
+// via returns the Service or ServiceEntry of class cl's verdict at slot si.
+func (m *Matrix) via(cl, si int32) mesh.Ref {
+	sl := &m.slots[si]
+	d := &m.dests[sl.dest]
+	grp := m.groups[d.group]
+	return m.results[grp.res[m.view[cl][d.group]][d.local]].via
+}
