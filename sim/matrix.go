@@ -62,14 +62,21 @@ func (s TransportSet) String() string {
 type Outcome struct {
 	Allowed   bool
 	Transport Transport
+	// Undecided is true when the outcome depends on something meshreach
+	// does not model (Result.Undecided says what); Allowed is then false.
+	Undecided bool
 }
 
-// String returns "allow <transport>" or "deny".
+// String returns "allow <transport>", "undecided" or "deny", as
+// Result.Outcome does.
 func (o Outcome) String() string {
-	if !o.Allowed {
-		return "deny"
+	switch {
+	case o.Allowed:
+		return "allow " + o.Transport.String()
+	case o.Undecided:
+		return "undecided"
 	}
-	return "allow " + o.Transport.String()
+	return "deny"
 }
 
 // NodeKind tells what a [Node] stands for.
@@ -184,9 +191,10 @@ type Status uint8
 
 // Statuses. The zero value selects every cell.
 const (
-	StatusAny     Status = iota // every cell
-	StatusAllowed               // cells whose default outcome is allowed
-	StatusDenied                // cells whose default outcome is denied
+	StatusAny       Status = iota // every cell
+	StatusAllowed                 // cells whose default outcome is allowed
+	StatusDenied                  // cells whose default outcome is denied (not undecided)
+	StatusUndecided               // cells whose default outcome is undecided
 )
 
 // Filter selects cells. Every set field must match; the zero Filter
@@ -212,9 +220,20 @@ func (f Filter) Match(c Cell) bool {
 		f.To != (Node{}) && c.To != f.To,
 		f.Port != 0 && c.Port != f.Port,
 		f.Transport != NoTransport && c.Default.Transport != f.Transport,
-		f.Status == StatusAllowed && !c.Default.Allowed,
-		f.Status == StatusDenied && c.Default.Allowed:
+		!f.Status.match(c.Default):
 		return false
+	}
+	return true
+}
+
+func (s Status) match(o Outcome) bool {
+	switch s {
+	case StatusAllowed:
+		return o.Allowed
+	case StatusDenied:
+		return !o.Allowed && !o.Undecided
+	case StatusUndecided:
+		return o.Undecided
 	}
 	return true
 }
@@ -226,7 +245,8 @@ type Summary struct {
 	AllowedMTLS      int    // allowed, Istio mTLS
 	AllowedPlaintext int    // allowed, plaintext
 	AllowedTLS       int    // allowed, TLS that is not Istio mTLS
-	Denied           int
+	Denied           int    // denied
+	Undecided        int    // undecided (see Outcome.Undecided)
 }
 
 // Class is a set of workloads that no rule of the mesh can tell apart as
@@ -461,7 +481,7 @@ func (m *Matrix) Summary(f Filter) []Summary {
 	sums := map[pair]*Summary{}
 	type count struct {
 		to string
-		n  [4]int // mtls, plaintext, tls, denied
+		n  [5]int // mtls, plaintext, tls, denied, undecided
 	}
 	for g, grp := range m.groups {
 		slots := bySlotGroup[int32(g)]
@@ -478,14 +498,13 @@ func (m *Matrix) Summary(f Filter) []Summary {
 					continue
 				}
 				o := codeOutcome(c)
-				switch {
-				case f.Transport != NoTransport && o.Transport != f.Transport,
-					f.Status == StatusAllowed && !o.Allowed,
-					f.Status == StatusDenied && o.Allowed:
+				if f.Transport != NoTransport && o.Transport != f.Transport || !f.Status.match(o) {
 					continue
 				}
 				k := 3
 				switch {
+				case o.Undecided:
+					k = 4
 				case !o.Allowed:
 				case o.Transport == MTLS:
 					k = 0
@@ -519,12 +538,13 @@ func (m *Matrix) Summary(f Filter) []Summary {
 				s.AllowedPlaintext += w * c.n[1]
 				s.AllowedTLS += w * c.n[2]
 				s.Denied += w * c.n[3]
+				s.Undecided += w * c.n[4]
 			}
 		}
 	}
 	out := make([]Summary, 0, len(sums))
 	for _, s := range sums {
-		if s.AllowedMTLS+s.AllowedPlaintext+s.AllowedTLS+s.Denied > 0 {
+		if s.AllowedMTLS+s.AllowedPlaintext+s.AllowedTLS+s.Denied+s.Undecided > 0 {
 			out = append(out, *s)
 		}
 	}

@@ -58,12 +58,16 @@ const (
 	codeTransport = 2 // shift of the 2-bit default transport
 	codePlaintext = 1 << 4
 	codeMTLS      = 1 << 5
+	codeUndecided = 1 << 6
 )
 
 func encode(def Result, plain, mtls bool) uint8 {
 	c := uint8(codePresent) | uint8(def.Transport&3)<<codeTransport
 	if def.Allowed {
 		c |= codeAllowed
+	}
+	if def.Undecided != "" {
+		c |= codeUndecided
 	}
 	if plain {
 		c |= codePlaintext
@@ -75,7 +79,7 @@ func encode(def Result, plain, mtls bool) uint8 {
 }
 
 func codeOutcome(c uint8) Outcome {
-	return Outcome{Allowed: c&codeAllowed != 0, Transport: Transport(c >> codeTransport & 3)}
+	return Outcome{Allowed: c&codeAllowed != 0, Transport: Transport(c >> codeTransport & 3), Undecided: c&codeUndecided != 0}
 }
 
 func codeTransports(c uint8) TransportSet {

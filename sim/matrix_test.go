@@ -157,7 +157,7 @@ func naiveCells(t *testing.T, s *sim.Simulator) []sim.Cell {
 
 func cellOf(p sim.Probe, via mesh.Ref, to sim.Node, port uint32, def, plain, mtls sim.Result) sim.Cell {
 	c := sim.Cell{From: p.From, To: to, Port: port, Via: via, Host: p.To, ViaPort: p.Port, Proto: p.Protocol,
-		Default: sim.Outcome{Allowed: def.Allowed, Transport: def.Transport}}
+		Default: sim.Outcome{Allowed: def.Allowed, Transport: def.Transport, Undecided: def.Undecided != ""}}
 	if plain.Allowed {
 		c.Transports |= sim.TransportSetOf(sim.Plaintext)
 	}

@@ -184,6 +184,9 @@ type Exposure struct {
 	Port     uint32 // a container port, or a port a Service targets on the workload
 	// Accepted is the outcome of the plaintext connection.
 	Accepted bool
+	// Undecided is set when the outcome depends on something meshreach
+	// does not model (Outcome.Undecided); Accepted is then false.
+	Undecided bool
 	// Services lists the Services whose ports target Port on Workload,
 	// sorted; empty when none does.
 	Services []mesh.Ref
@@ -194,9 +197,9 @@ type Exposure struct {
 
 // Exposure evaluates, for every workload port f selects (f.ToNamespace,
 // f.To, f.Port; f.Status StatusAllowed keeps accepted ports only,
-// StatusDenied refused ones), a plaintext connection from the client
-// outside the mesh, through the engine's server side. Sorted by workload
-// and port.
+// StatusDenied refused ones, StatusUndecided undecided ones), a plaintext
+// connection from the client outside the mesh, through the engine's
+// server side. Sorted by workload and port.
 func (m *Matrix) Exposure(f Filter) []Exposure {
 	var out []Exposure
 	for _, x := range m.exposures() {
@@ -206,11 +209,10 @@ func (m *Matrix) Exposure(f Filter) []Exposure {
 		case f.ToNamespace != "" && w.ID.Namespace != f.ToNamespace,
 			f.To != (Node{}) && f.To != WorkloadNode(w.ID),
 			f.Port != 0 && x.port != f.Port,
-			f.Status == StatusAllowed && !accepted,
-			f.Status == StatusDenied && accepted:
+			!f.Status.match(codeOutcome(x.code)):
 			continue
 		}
-		out = append(out, Exposure{Workload: w.ID, Port: x.port, Accepted: accepted, Services: slices.Clone(x.services),
+		out = append(out, Exposure{Workload: w.ID, Port: x.port, Accepted: accepted, Undecided: x.code&codeUndecided != 0, Services: slices.Clone(x.services),
 			Probe: outsideProbe(w.ID, x.port)})
 	}
 	return out
