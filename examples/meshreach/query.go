@@ -46,7 +46,9 @@ Flags (before or after the arguments):
       --port N          only destination container port N
       --transport T     only connections that travel as T as configured:
                         plaintext, mtls or tls
-      --status S        only allowed or only denied connections
+      --status S        only allowed, denied or undecided connections
+                        (undecided: the outcome depends on what meshreach
+                        does not model, such as ext_authz or JWT)
 
 ` + nodeHelp + `
 -o html writes one self-contained page: a heat map of namespace pairs, each
@@ -103,7 +105,8 @@ Flags (before or after the arguments):
 ` + queryFlags + `      --namespace NS    only workloads in namespace NS
       --workload W      only workload W (namespace/name)
       --port N          only container port N
-      --all             also list the ports that refuse it
+      --all             also list the ports that refuse it, or whose answer is
+                        undecided
 
 Exits 0, or 2 on bad input.
 `
@@ -242,8 +245,10 @@ func (f *filterFlags) filter(msh *mesh.Mesh) (sim.Filter, error) {
 		out.Status = sim.StatusAllowed
 	case "denied":
 		out.Status = sim.StatusDenied
+	case "undecided":
+		out.Status = sim.StatusUndecided
 	default:
-		return out, fmt.Errorf("--status: invalid status %q (want allowed or denied)", f.status)
+		return out, fmt.Errorf("--status: invalid status %q (want allowed, denied or undecided)", f.status)
 	}
 	return out, nil
 }

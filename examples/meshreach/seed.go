@@ -1,18 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/meshreach/meshreach/examples/seed"
+	"github.com/meshreach/meshreach/mesh"
 	"github.com/meshreach/meshreach/sim"
 	"github.com/meshreach/meshreach/sim/expect"
+	"github.com/meshreach/meshreach/sim/report"
 )
 
 // runSeed checks every scenario of the embedded seed lesson and prints its
-// verdicts, one line each, then the mismatches with their explanations,
-// and ends with the summary over all scenarios.
+// verdicts, one line each, the mismatches with their explanations, and the
+// scenario's reachability matrix with its summary per namespace pair; it
+// ends with the check summary over all scenarios.
 func runSeed(stdout, stderr io.Writer) int {
 	var passed, failed int
 	bad := false
@@ -55,6 +60,9 @@ func runSeed(stdout, stderr io.Writer) int {
 		tw.Flush()
 		fmt.Fprintln(stdout)
 		writeMismatches(stdout, r)
+		if !writeSeedMatrix(stdout, stderr, m) {
+			bad = true
+		}
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
 	switch {
@@ -64,4 +72,24 @@ func runSeed(stdout, stderr io.Writer) int {
 		return exitMismatch
 	}
 	return exitOK
+}
+
+// writeSeedMatrix prints the scenario's reachability matrix and its
+// summary per namespace pair, indented under the scenario, and reports
+// whether it could.
+func writeSeedMatrix(stdout, stderr io.Writer, m *mesh.Mesh) bool {
+	mx := sim.New(m).Matrix()
+	var buf bytes.Buffer
+	if err := report.Write(&buf, &report.MatrixReport{Matrix: mx}, report.Options{}); err != nil {
+		fmt.Fprintf(stderr, "meshreach: %v\n", err)
+		return false
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if strings.TrimSpace(line) != "" {
+			line = "  " + line
+		}
+		fmt.Fprint(stdout, line)
+	}
+	fmt.Fprintln(stdout)
+	return len(mx.Errors()) == 0
 }

@@ -53,9 +53,11 @@
 //   - transport: "none", "plaintext", "mtls" or "tls" (TLS that is not Istio
 //     mTLS). transports: a list of them in that order, the set of what could
 //     flow.
-//   - outcome: {"allowed": bool, "transport": transport}: what happens when
-//     the client's application connects as configured; when denied,
-//     transport is what the client sent.
+//   - outcome: {"allowed": bool, "transport": transport, "undecided": true
+//     (present only when set)}: what happens when the client's application
+//     connects as configured; when not allowed, transport is what the client
+//     sent; undecided means the outcome depends on what meshreach does not
+//     model (ext_authz, JWT, …) and allowed is then false.
 //   - ref: {"kind", "namespace" (absent for cluster-scoped objects), "name"}.
 //   - probe: {"from": workload, "to": the name dialled, or "toWorkload":
 //     workload for a direct pod-IP call, "port", "protocol": "tcp", "http",
@@ -63,7 +65,7 @@
 //     reproduces the answer with its full trace.
 //   - filter: the selection applied, each field present only when set:
 //     "fromNamespace", "toNamespace", "from" (workload), "to" (node),
-//     "port", "transport", "status" ("allowed" or "denied").
+//     "port", "transport", "status" ("allowed", "denied" or "undecided").
 //   - edge: {"from": node, "to": node, "ports": [{"port", "transports",
 //     "default": outcome, "probe"}]}: what can flow from one node to
 //     another, per destination port.
@@ -76,7 +78,8 @@
 //     external hosts), "via": ref of the Service or ServiceEntry dialled,
 //     "host": the name dialled, "viaPort", "protocol", "default": outcome,
 //     "transports"}], "summary": [{"from": namespace, "to": namespace,
-//     "allowedMtls", "allowedPlaintext", "allowedTls", "denied"}],
+//     "allowedMtls", "allowedPlaintext", "allowedTls", "denied",
+//     "undecided"}],
 //     "errors": [string]}. Cells are ordered by client, destination, port,
 //     via; summary rows by client then destination namespace and count only
 //     workload-to-workload cells. CSV columns: from, to, port, via_kind,
@@ -93,9 +96,11 @@
 //     path, hop, from, to, port, allowed, transport, can_flow.
 //   - "Exposure": {"filter", "exposures": [{"workload", "port" (container
 //     port), "accepted": bool (plaintext from outside the mesh gets in),
-//     "services": [ref] (the Services targeting the port), "probe"}]},
-//     ordered by workload and port. CSV columns: workload, port, accepted,
-//     services (space-separated namespace/name).
+//     "undecided": true (present only when the answer depends on what
+//     meshreach does not model), "services": [ref] (the Services targeting
+//     the port), "probe"}]}, ordered by workload and port. CSV columns:
+//     workload, port, accepted, undecided, services (space-separated
+//     namespace/name).
 //   - "Groups": {"transport": "any" or a transport, "groups": [{"members":
 //     [workload]}]}: strongly connected groups of two workloads or more.
 //     CSV columns: group, workload.

@@ -108,10 +108,13 @@ func portsLabel(ports []sim.PortEdge) string {
 }
 
 // portText renders one port: "8080 mtls", "8080 mtls [plaintext+mtls]"
-// when more could flow than flows as configured, "8080 denied [mtls]" when
-// nothing flows as configured.
+// when more could flow than flows as configured, "8080 denied [mtls]" or
+// "8080 undecided [mtls]" when nothing flows as configured.
 func portText(p sim.PortEdge) string {
 	s := fmt.Sprintf("%d denied", p.Port)
+	if p.Default.Undecided {
+		s = fmt.Sprintf("%d undecided", p.Port)
+	}
 	var def sim.TransportSet
 	if p.Default.Allowed {
 		s = fmt.Sprintf("%d %s", p.Port, p.Default.Transport)

@@ -27,11 +27,12 @@ type exposureDocJSON struct {
 }
 
 type exposureJSON struct {
-	Workload string    `json:"workload"`
-	Port     uint32    `json:"port"`
-	Accepted bool      `json:"accepted"`
-	Services []refJSON `json:"services"`
-	Probe    probeJSON `json:"probe"`
+	Workload  string    `json:"workload"`
+	Port      uint32    `json:"port"`
+	Accepted  bool      `json:"accepted"`
+	Undecided bool      `json:"undecided,omitempty"`
+	Services  []refJSON `json:"services"`
+	Probe     probeJSON `json:"probe"`
 }
 
 func (r *ExposureReport) render(rd *renderer) error {
@@ -44,13 +45,13 @@ func (r *ExposureReport) render(rd *renderer) error {
 	rd.defTitle = "exposure to plaintext from outside the mesh"
 	rd.subtitle = fmt.Sprintf("%d of %s accept plaintext from a client without a sidecar%s", accepted, count(len(r.Exposures), "workload port"), filterText(r.Filter))
 	t := table{Title: "workload ports and plaintext from outside the mesh", Cols: []string{"WORKLOAD", "PORT", "PLAINTEXT", "SERVICES"}, Right: []bool{false, true}}
-	rd.csv = table{Cols: []string{"workload", "port", "accepted", "services"}}
+	rd.csv = table{Cols: []string{"workload", "port", "accepted", "undecided", "services"}}
 	doc := exposureDocJSON{header: newHeader(r), Filter: filterView(r.Filter), Exposures: []exposureJSON{}}
 	for _, e := range r.Exposures {
 		svcs := refNames(e.Services)
-		t.add(e.Workload.String(), strconv.Itoa(int(e.Port)), acceptedText(e.Accepted), strings.Join(svcs, ", "))
-		rd.csv.add(e.Workload.String(), strconv.Itoa(int(e.Port)), strconv.FormatBool(e.Accepted), strings.Join(svcs, " "))
-		doc.Exposures = append(doc.Exposures, exposureJSON{Workload: e.Workload.String(), Port: e.Port, Accepted: e.Accepted,
+		t.add(e.Workload.String(), strconv.Itoa(int(e.Port)), acceptedText(e), strings.Join(svcs, ", "))
+		rd.csv.add(e.Workload.String(), strconv.Itoa(int(e.Port)), strconv.FormatBool(e.Accepted), strconv.FormatBool(e.Undecided), strings.Join(svcs, " "))
+		doc.Exposures = append(doc.Exposures, exposureJSON{Workload: e.Workload.String(), Port: e.Port, Accepted: e.Accepted, Undecided: e.Undecided,
 			Services: refsView(e.Services), Probe: probeView(e.Probe)})
 	}
 	rd.tables = []table{t}
@@ -63,8 +64,8 @@ func (r *ExposureReport) render(rd *renderer) error {
 		var d dotGraph
 		out := sim.OutsideNode()
 		d.node(out)
-		// One edge per workload, with its accepted ports; workloads whose
-		// ports all refuse are denied edges.
+		// One edge per workload, with its accepted ports; workloads none
+		// of whose ports accepts are denied edges.
 		for i := 0; i < len(r.Exposures); {
 			w := r.Exposures[i].Workload
 			e := sim.Edge{From: out, To: sim.WorkloadNode(w)}
@@ -89,10 +90,13 @@ func (r *ExposureReport) render(rd *renderer) error {
 		s := section{ID: "exposures", Title: "plaintext from outside the mesh, port by port"}
 		for _, e := range r.Exposures {
 			class := "deny"
-			if e.Accepted {
+			switch {
+			case e.Accepted:
 				class = "plaintext"
+			case e.Undecided:
+				class = "undecided"
 			}
-			s.Items = append(s.Items, item{Summary: fmt.Sprintf("outside → %s:%d: %s", e.Workload, e.Port, acceptedText(e.Accepted)),
+			s.Items = append(s.Items, item{Summary: fmt.Sprintf("outside → %s:%d: %s", e.Workload, e.Port, acceptedText(e)),
 				Class: class, Detail: rd.explain(r.Matrix, e.Probe, sim.WorkloadNode(e.Workload), e.Port)})
 		}
 		if len(s.Items) > 0 {
@@ -103,9 +107,12 @@ func (r *ExposureReport) render(rd *renderer) error {
 	return nil
 }
 
-func acceptedText(ok bool) string {
-	if ok {
+func acceptedText(e sim.Exposure) string {
+	switch {
+	case e.Accepted:
 		return "accepted"
+	case e.Undecided:
+		return "undecided"
 	}
 	return "refused"
 }

@@ -34,10 +34,10 @@ type heatRow struct {
 
 // heatCell is one (source namespace, destination namespace) pair.
 type heatCell struct {
-	ID                              string // the section's fragment; "" when the pair has no cells
-	Total, MTLS, TLS, Plain, Denied int
-	Style                           template.CSS // background and text colour
-	Title                           string       // tooltip
+	ID                                         string // the section's fragment; "" when the pair has no cells
+	Total, MTLS, TLS, Plain, Denied, Undecided int
+	Style                                      template.CSS // background and text colour
+	Title                                      string       // tooltip
 }
 
 // section is a group of drill-down items.
@@ -62,7 +62,7 @@ func (c heatCell) Counts() string {
 	for _, s := range []struct {
 		n    int
 		name string
-	}{{c.MTLS, "mTLS"}, {c.TLS, "TLS"}, {c.Plain, "plaintext"}, {c.Denied, "denied"}} {
+	}{{c.MTLS, "mTLS"}, {c.TLS, "TLS"}, {c.Plain, "plaintext"}, {c.Denied, "denied"}, {c.Undecided, "undecided"}} {
 		if s.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", s.n, s.name))
 		}
@@ -79,7 +79,7 @@ func (c heatCell) Bars() []bar {
 	for _, s := range []struct {
 		class string
 		n     int
-	}{{"mtls", c.MTLS}, {"tls", c.TLS}, {"plaintext", c.Plain}, {"deny", c.Denied}} {
+	}{{"mtls", c.MTLS}, {"tls", c.TLS}, {"plaintext", c.Plain}, {"deny", c.Denied}, {"undecided", c.Undecided}} {
 		if s.n > 0 {
 			out = append(out, bar{Class: s.class, Width: template.CSS(fmt.Sprintf("width:%.2f%%", 100*float64(s.n)/float64(c.Total)))})
 		}
@@ -107,7 +107,7 @@ func heatStyle(c heatCell) template.CSS {
 	plain := float64(c.Plain) / float64(allowed)
 	mix := func(a, b, t float64) float64 { return a + (b-a)*t }
 	r, g, b := mix(46, 230, plain), mix(125, 81, plain), mix(50, 0, plain)
-	fade := 0.8 * float64(c.Denied) / float64(c.Total)
+	fade := 0.8 * float64(c.Denied+c.Undecided) / float64(c.Total)
 	r, g, b = mix(r, 217, fade), mix(g, 217, fade), mix(b, 217, fade)
 	text := "#fff"
 	if 0.299*r+0.587*g+0.114*b > 150 {
@@ -123,7 +123,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-:root{--mtls:#2e7d32;--tls:#1565c0;--plaintext:#e65100;--deny:#9e9e9e;--line:#ddd}
+:root{--mtls:#2e7d32;--tls:#1565c0;--plaintext:#e65100;--deny:#9e9e9e;--undecided:#8e24aa;--line:#ddd}
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;margin:0;color:#1b1b1b;background:#fff}
 header{background:#263238;color:#fff;padding:14px 24px}
@@ -133,7 +133,7 @@ main{padding:16px 24px 40px;max-width:1400px}
 h2{font-size:16px;margin:24px 0 8px}
 .legend{display:flex;gap:16px;flex-wrap:wrap;margin:8px 0 4px;color:#444}
 .legend span::before{content:"";display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px;border-radius:2px;background:var(--c)}
-.mtls{--c:var(--mtls)}.tls{--c:var(--tls)}.plaintext{--c:var(--plaintext)}.deny{--c:var(--deny)}.other{--c:#555}
+.mtls{--c:var(--mtls)}.tls{--c:var(--tls)}.plaintext{--c:var(--plaintext)}.deny{--c:var(--deny)}.undecided{--c:var(--undecided)}.other{--c:#555}
 table{border-collapse:collapse;margin:4px 0 12px}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f5f7f8;font-weight:600}
@@ -167,7 +167,7 @@ pre{margin:6px 0 8px 22px;padding:8px 10px;background:#f7f7f7;border-left:3px so
 <header><h1>{{.Title}}</h1>{{with .Subtitle}}<p>{{.}}</p>{{end}}</header>
 <main>
 {{- if .Legend}}
-<div class="legend"><span class="mtls">mTLS</span><span class="tls">TLS (not Istio mTLS)</span><span class="plaintext">plaintext</span><span class="deny">denied</span></div>
+<div class="legend"><span class="mtls">mTLS</span><span class="tls">TLS (not Istio mTLS)</span><span class="plaintext">plaintext</span><span class="deny">denied</span><span class="undecided">undecided (depends on what meshreach does not model)</span></div>
 {{- end}}
 {{- with .Heat}}
 <h2>Reachability by namespace pair</h2>

@@ -40,10 +40,11 @@ func refsView(rs []mesh.Ref) []refJSON {
 type outcomeJSON struct {
 	Allowed   bool   `json:"allowed"`
 	Transport string `json:"transport"`
+	Undecided bool   `json:"undecided,omitempty"`
 }
 
 func outcomeView(o sim.Outcome) outcomeJSON {
-	return outcomeJSON{Allowed: o.Allowed, Transport: o.Transport.String()}
+	return outcomeJSON{Allowed: o.Allowed, Transport: o.Transport.String(), Undecided: o.Undecided}
 }
 
 // transportsView spells a set as a list in Transport order.
@@ -78,7 +79,7 @@ type filterJSON struct {
 	To            string `json:"to,omitempty"`
 	Port          uint32 `json:"port,omitempty"`
 	Transport     string `json:"transport,omitempty"`
-	Status        string `json:"status,omitempty"` // allowed or denied
+	Status        string `json:"status,omitempty"` // allowed, denied or undecided
 }
 
 func filterView(f sim.Filter) filterJSON {
@@ -97,6 +98,8 @@ func filterView(f sim.Filter) filterJSON {
 		out.Status = "allowed"
 	case sim.StatusDenied:
 		out.Status = "denied"
+	case sim.StatusUndecided:
+		out.Status = "undecided"
 	}
 	return out
 }

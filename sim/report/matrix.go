@@ -56,6 +56,7 @@ type summaryJSON struct {
 	AllowedPlaintext int    `json:"allowedPlaintext"`
 	AllowedTLS       int    `json:"allowedTls"`
 	Denied           int    `json:"denied"`
+	Undecided        int    `json:"undecided"`
 }
 
 // externalColumn is the heat-map column of external hosts; "~" keeps it
@@ -107,7 +108,7 @@ func (r *MatrixReport) render(rd *renderer) error {
 	}
 	for _, s := range summary {
 		doc.Summary = append(doc.Summary, summaryJSON{From: s.From, To: s.To, AllowedMTLS: s.AllowedMTLS,
-			AllowedPlaintext: s.AllowedPlaintext, AllowedTLS: s.AllowedTLS, Denied: s.Denied})
+			AllowedPlaintext: s.AllowedPlaintext, AllowedTLS: s.AllowedTLS, Denied: s.Denied, Undecided: s.Undecided})
 	}
 	for _, err := range m.Errors() {
 		doc.Errors = append(doc.Errors, err.Error())
@@ -144,11 +145,11 @@ func (r *MatrixReport) render(rd *renderer) error {
 
 // summaryTable is the per-namespace-pair count table.
 func summaryTable(summary []sim.Summary) table {
-	t := table{Title: "summary by namespace pair", Cols: []string{"FROM", "TO", "MTLS", "TLS", "PLAINTEXT", "DENIED", "TOTAL"},
-		Right: []bool{false, false, true, true, true, true, true}}
+	t := table{Title: "summary by namespace pair", Cols: []string{"FROM", "TO", "MTLS", "TLS", "PLAINTEXT", "DENIED", "UNDECIDED", "TOTAL"},
+		Right: []bool{false, false, true, true, true, true, true, true}}
 	for _, s := range summary {
 		t.add(s.From, s.To, strconv.Itoa(s.AllowedMTLS), strconv.Itoa(s.AllowedTLS), strconv.Itoa(s.AllowedPlaintext),
-			strconv.Itoa(s.Denied), strconv.Itoa(s.AllowedMTLS+s.AllowedTLS+s.AllowedPlaintext+s.Denied))
+			strconv.Itoa(s.Denied), strconv.Itoa(s.Undecided), strconv.Itoa(s.AllowedMTLS+s.AllowedTLS+s.AllowedPlaintext+s.Denied+s.Undecided))
 	}
 	return t
 }
@@ -203,6 +204,8 @@ func matrixPage(rd *renderer, m *sim.Matrix, cells []sim.Cell, sum table, via fu
 			hc := heatCell{Total: len(pc)}
 			for _, c := range pc {
 				switch {
+				case c.Default.Undecided:
+					hc.Undecided++
 				case !c.Default.Allowed:
 					hc.Denied++
 				case c.Default.Transport == sim.MTLS:
@@ -218,7 +221,7 @@ func matrixPage(rd *renderer, m *sim.Matrix, cells []sim.Cell, sum table, via fu
 			if len(pc) > 0 {
 				hc.ID = "pair-" + from + "--" + to
 				s := section{ID: hc.ID, Title: fmt.Sprintf("%s → %s", from, colName(to)),
-					Note: fmt.Sprintf("%d connections: %d mTLS, %d TLS, %d plaintext, %d denied as configured. Open one for the trace that decided it.", hc.Total, hc.MTLS, hc.TLS, hc.Plain, hc.Denied)}
+					Note: count(hc.Total, "connection") + " as configured: " + hc.Counts() + ". Open one for the trace that decided it."}
 				for _, c := range pc {
 					s.Items = append(s.Items, item{
 						Summary: fmt.Sprintf("%s → %s:%d via %s: %s (can flow: %s)", c.From, c.To, c.Port, via(c), c.Default, c.Transports),
@@ -237,7 +240,10 @@ func matrixPage(rd *renderer, m *sim.Matrix, cells []sim.Cell, sum table, via fu
 
 // outcomeClass is the CSS class of an outcome's colour.
 func outcomeClass(o sim.Outcome) string {
-	if !o.Allowed {
+	switch {
+	case o.Undecided:
+		return "undecided"
+	case !o.Allowed:
 		return "deny"
 	}
 	return transportClass(o.Transport)
@@ -284,6 +290,8 @@ func filterText(f sim.Filter) string {
 		parts = append(parts, "allowed only")
 	case sim.StatusDenied:
 		parts = append(parts, "denied only")
+	case sim.StatusUndecided:
+		parts = append(parts, "undecided only")
 	}
 	if len(parts) == 0 {
 		return ""
