@@ -174,9 +174,13 @@ type Cell struct {
 	// Default is what happens when the client's application connects as
 	// configured (Endpoint.Default of the verdict).
 	Default Outcome
-	// Transports is what can flow: plaintext when the verdict's Plaintext
-	// result is allowed for this endpoint, mtls when its MTLS result is,
-	// and the default transport when Default is allowed.
+	// Transports is what can flow: the default transport when Default is
+	// allowed, and plaintext when the client has no sidecar (its
+	// application puts on the wire what it wants) and the endpoint accepts
+	// plaintext from it (the verdict's Plaintext result). A client with a
+	// sidecar sends what its sidecar sends: the verdict's Plaintext and
+	// MTLS results for it say what the server would accept, not what the
+	// client can make flow.
 	Transports TransportSet
 }
 

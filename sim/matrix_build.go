@@ -55,13 +55,15 @@ type evalResult struct {
 const (
 	codePresent   = 1 << 0
 	codeAllowed   = 1 << 1
-	codeTransport = 2 // shift of the 2-bit default transport
-	codePlaintext = 1 << 4
-	codeMTLS      = 1 << 5
+	codeTransport = 2      // shift of the 2-bit default transport
+	codePlaintext = 1 << 4 // plaintext can flow besides the default (Cell.Transports)
 	codeUndecided = 1 << 6
 )
 
-func encode(def Result, plain, mtls bool) uint8 {
+// encode reduces the default result and whether plaintext can flow to a
+// code: for a client without a sidecar, when the server accepts plaintext
+// from it (see Cell.Transports).
+func encode(def Result, plain bool) uint8 {
 	c := uint8(codePresent) | uint8(def.Transport&3)<<codeTransport
 	if def.Allowed {
 		c |= codeAllowed
@@ -71,9 +73,6 @@ func encode(def Result, plain, mtls bool) uint8 {
 	}
 	if plain {
 		c |= codePlaintext
-	}
-	if mtls {
-		c |= codeMTLS
 	}
 	return c
 }
@@ -86,9 +85,6 @@ func codeTransports(c uint8) TransportSet {
 	var s TransportSet
 	if c&codePlaintext != 0 {
 		s |= 1 << Plaintext
-	}
-	if c&codeMTLS != 0 {
-		s |= 1 << MTLS
 	}
 	if o := codeOutcome(c); o.Allowed {
 		s |= TransportSetOf(o.Transport)
@@ -559,8 +555,9 @@ func (m *Matrix) evaluate(client *mesh.Workload, d *destination) (rawResult, err
 		return rawResult{}, fmt.Errorf("%s: %w", p, err)
 	}
 	r := rawResult{via: v.Service}
+	bare := !m.classes[m.classOf[m.wlIndex[client.ID]]].injected
 	if v.External {
-		r.eps = []rawEndpoint{{node: -1, port: d.port, code: encode(v.Default, v.Plaintext.Allowed, v.MTLS.Allowed)}}
+		r.eps = []rawEndpoint{{node: -1, port: d.port, code: encode(v.Default, bare && v.Plaintext.Allowed)}}
 		return r, nil
 	}
 	for _, ep := range v.Endpoints {
@@ -568,7 +565,7 @@ func (m *Matrix) evaluate(client *mesh.Workload, d *destination) (rawResult, err
 		if !ok {
 			return rawResult{}, fmt.Errorf("%s: endpoint %s is not a workload of the mesh", p, ep.Workload)
 		}
-		r.eps = append(r.eps, rawEndpoint{node: wi, port: ep.TargetPort, code: encode(ep.Default, ep.Plaintext.Allowed, ep.MTLS.Allowed)})
+		r.eps = append(r.eps, rawEndpoint{node: wi, port: ep.TargetPort, code: encode(ep.Default, bare && ep.Plaintext.Allowed)})
 	}
 	return r, nil
 }

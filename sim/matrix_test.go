@@ -109,6 +109,14 @@ func naiveCells(t *testing.T, s *sim.Simulator) []sim.Cell {
 	wls := s.Mesh().Workloads()
 	dests := naiveDests(s.Mesh())
 	per := make([][]sim.Cell, len(wls))
+	injected := make([]bool, len(wls))
+	for i, w := range wls {
+		inj, _, err := s.Injected(w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		injected[i] = inj
+	}
 	var wg sync.WaitGroup
 	work := make(chan int)
 	var mu sync.Mutex
@@ -129,11 +137,11 @@ func naiveCells(t *testing.T, s *sim.Simulator) []sim.Cell {
 						continue
 					}
 					if v.External {
-						per[i] = append(per[i], cellOf(p, v.Service, sim.ExternalNode(p.To), p.Port, v.Default, v.Plaintext, v.MTLS))
+						per[i] = append(per[i], cellOf(p, v.Service, sim.ExternalNode(p.To), p.Port, v.Default, v.Plaintext, injected[i]))
 						continue
 					}
 					for _, ep := range v.Endpoints {
-						per[i] = append(per[i], cellOf(p, v.Service, sim.WorkloadNode(ep.Workload), ep.TargetPort, ep.Default, ep.Plaintext, ep.MTLS))
+						per[i] = append(per[i], cellOf(p, v.Service, sim.WorkloadNode(ep.Workload), ep.TargetPort, ep.Default, ep.Plaintext, injected[i]))
 					}
 				}
 			}
@@ -155,14 +163,13 @@ func naiveCells(t *testing.T, s *sim.Simulator) []sim.Cell {
 	return out
 }
 
-func cellOf(p sim.Probe, via mesh.Ref, to sim.Node, port uint32, def, plain, mtls sim.Result) sim.Cell {
+// cellOf is the cell Cell documents for a result of a probe from a client
+// with or without a sidecar.
+func cellOf(p sim.Probe, via mesh.Ref, to sim.Node, port uint32, def, plain sim.Result, injected bool) sim.Cell {
 	c := sim.Cell{From: p.From, To: to, Port: port, Via: via, Host: p.To, ViaPort: p.Port, Proto: p.Protocol,
 		Default: sim.Outcome{Allowed: def.Allowed, Transport: def.Transport, Undecided: def.Undecided != ""}}
-	if plain.Allowed {
+	if plain.Allowed && !injected {
 		c.Transports |= sim.TransportSetOf(sim.Plaintext)
-	}
-	if mtls.Allowed {
-		c.Transports |= sim.TransportSetOf(sim.MTLS)
 	}
 	if def.Allowed {
 		c.Transports |= sim.TransportSetOf(def.Transport)

@@ -450,7 +450,7 @@ func (m *Matrix) exposures() []exposure {
 						st.mu.Unlock()
 						continue
 					}
-					x.code = encode(v.Default, v.Plaintext.Allowed, v.MTLS.Allowed)
+					x.code = encode(v.Default, v.Plaintext.Allowed)
 				}
 			}()
 		}
