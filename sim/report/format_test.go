@@ -229,3 +229,46 @@ func TestZeroReports(t *testing.T) {
 		}
 	}
 }
+
+// TestUndecided renders a matrix whose cells depend on what meshreach does
+// not model (a CUSTOM AuthorizationPolicy): they are neither allowed nor
+// denied in any format.
+func TestUndecided(t *testing.T) {
+	t.Parallel()
+	msh, err := mesh.Load("testdata/undecided.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sim.New(msh).Matrix()
+	write := func(f report.Format) string {
+		var buf bytes.Buffer
+		if err := report.Write(&buf, &report.MatrixReport{Matrix: m}, report.Options{Format: f}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	for _, tt := range []struct {
+		format report.Format
+		want   []string
+	}{
+		{report.Text, []string{"undecided", "UNDECIDED"}},
+		{report.JSON, []string{`"undecided": true`, `"undecided": 2`}},
+		{report.HTML, []string{`<details class="undecided">`, "2 undecided"}},
+	} {
+		got := write(tt.format)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s lacks %q:\n%s", tt.format, w, got)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	r := &report.PathsReport{Paths: []sim.Path{{Hops: []sim.Edge{{From: sim.OutsideNode(), To: sim.WorkloadNode(mesh.WorkloadID{Namespace: "shop", Name: "api"}),
+		Ports: []sim.PortEdge{{Port: 8080, Default: sim.Outcome{Undecided: true, Transport: sim.MTLS}, Transports: sim.TransportSetOf(sim.MTLS)}}}}}}}
+	if err := report.Write(&buf, r, report.Options{Format: report.DOT}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `label="8080 undecided [mtls]"`) {
+		t.Errorf("DOT label of an undecided port:\n%s", buf.String())
+	}
+}
