@@ -17,8 +17,9 @@ import (
 const SchemaVersion = 1
 
 // Report is the result of one whole-mesh query, ready to render: a
-// [*MatrixReport], [*ReachReport], [*PathsReport], [*ExposureReport] or
-// [*GroupsReport]. The interface is sealed.
+// [*MatrixReport], [*WhoCanReachReport], [*ReachableFromReport],
+// [*PathsReport], [*ExposureReport] or [*GroupsReport]. The interface is
+// sealed.
 type Report interface {
 	// Kind is the "kind" of the JSON document: "Matrix", "WhoCanReach",
 	// "ReachableFrom", "Paths", "Exposure" or "Groups".
