@@ -82,10 +82,15 @@ type pred struct {
 // crule is a compiled rule: it matches when one of perms and one of
 // princs match (each an AND of predicates).
 type crule struct {
-	index  int
-	pos    mesh.Pos
-	perms  [][]*pred
-	princs [][]*pred
+	index int
+	// envoyName is the rule's Envoy RBAC policy name,
+	// "ns[NS]-policy[NAME]-rule[I]" (builder.go policyName). Envoy keeps the
+	// policies of one RBAC filter in a map ordered by name and reports the
+	// first that matches.
+	envoyName string
+	pos       mesh.Pos
+	perms     [][]*pred
+	princs    [][]*pred
 	// httpOnly is the first HTTP-only field the rule uses: on TCP chains
 	// an ALLOW rule with one is left out (model.go checkError).
 	httpOnly string
@@ -108,6 +113,9 @@ type authz struct {
 	// byNS lists each namespace's policies oldest first
 	// (authorization.go GetAuthorizationPolicies, sortConfigByCreationTime).
 	byNS map[string][]*cpolicy
+	// withRoot lists, for each namespace other than the root with
+	// policies, the root namespace's policies followed by its own.
+	withRoot map[string][]*cpolicy
 }
 
 func newAuthz(m *mesh.Mesh, cfg mesh.Config) *authz {
@@ -118,10 +126,17 @@ func newAuthz(m *mesh.Mesh, cfg mesh.Config) *authz {
 		p := &all[i]
 		a.byNS[p.Ref.Namespace] = append(a.byNS[p.Ref.Namespace], compilePolicy(p, bundle))
 	}
-	for _, ps := range a.byNS {
+	a.withRoot = map[string][]*cpolicy{}
+	for ns, ps := range a.byNS {
 		slices.SortStableFunc(ps, func(x, y *cpolicy) int {
 			return cmp.Or(x.p.Created.Compare(y.p.Created), strings.Compare(x.p.Ref.Name, y.p.Ref.Name))
 		})
+		if ns != a.root {
+			a.withRoot[ns] = nil // filled below, once the root's list is sorted
+		}
+	}
+	for ns := range a.withRoot {
+		a.withRoot[ns] = append(slices.Clone(a.byNS[a.root]), a.byNS[ns]...)
 	}
 	return a
 }
@@ -130,7 +145,7 @@ func newAuthz(m *mesh.Mesh, cfg mesh.Config) *authz {
 func compilePolicy(p *mesh.AuthorizationPolicy, bundle tdBundle) *cpolicy {
 	cp := &cpolicy{p: p}
 	for i, r := range p.Rules {
-		cr := &crule{index: i, pos: r.Pos}
+		cr := &crule{index: i, pos: r.Pos, envoyName: fmt.Sprintf("ns[%s]-policy[%s]-rule[%d]", p.Ref.Namespace, p.Ref.Name, i)}
 		if !cr.pos.IsValid() {
 			cr.pos = p.Pos
 		}

@@ -31,13 +31,13 @@ func azStep(w *mesh.Workload, cp *cpolicy, pos mesh.Pos, def, detail string) Ste
 }
 
 // candidates are the policies of the root namespace and of w's namespace
-// (authorization.go ListAuthorizationPolicies), in that order.
+// (authorization.go ListAuthorizationPolicies), in that order. The result
+// is shared: do not modify it.
 func (a *authz) candidates(w *mesh.Workload) []*cpolicy {
-	out := slices.Clone(a.byNS[a.root])
-	if w.ID.Namespace != a.root {
-		out = append(out, a.byNS[w.ID.Namespace]...)
+	if c, ok := a.withRoot[w.ID.Namespace]; ok {
+		return c
 	}
-	return out
+	return a.byNS[a.root]
 }
 
 // selects reports whether cp applies to the sidecar of w: no targetRefs,
@@ -69,14 +69,10 @@ func (e *engine) unenforced(w *mesh.Workload, why string) []Step {
 		fmt.Sprintf("AuthorizationPolicy %s selects the pod, but %s: nothing enforces it", strings.Join(names, ", "), why))}
 }
 
-// azRule is one rule of an applicable policy with its Envoy RBAC policy
-// name, "ns[NS]-policy[NAME]-rule[I]" (builder.go policyName). Envoy keeps
-// the policies of one RBAC filter in a map ordered by that name and
-// reports the first that matches.
+// azRule is one rule of an applicable policy.
 type azRule struct {
-	cp   *cpolicy
-	r    *crule
-	name string
+	cp *cpolicy
+	r  *crule
 }
 
 // outcome of evaluating the rules of one action.
@@ -94,16 +90,15 @@ func evalAction(w *mesh.Workload, ps []*cpolicy, action mesh.AuthzAction, rq *au
 	var rules []azRule
 	for _, cp := range ps {
 		for _, r := range cp.rules {
-			rules = append(rules, azRule{cp, r, fmt.Sprintf("ns[%s]-policy[%s]-rule[%d]", cp.p.Ref.Namespace, cp.p.Ref.Name, r.index)})
+			rules = append(rules, azRule{cp, r})
 		}
 	}
-	slices.SortStableFunc(rules, func(a, b azRule) int { return strings.Compare(a.name, b.name) })
+	slices.SortStableFunc(rules, func(a, b azRule) int { return strings.Compare(a.r.envoyName, b.r.envoyName) })
 	var m azMatch
-	results := map[*crule]cond{}
-	drops := map[*crule][]string{}
+	results := make([]cond, len(rules))
 	for i := range rules {
 		c, dropped := rules[i].r.eval(action, rq)
-		results[rules[i].r], drops[rules[i].r] = c, dropped
+		results[i] = c
 		switch {
 		case c.v == yes && m.match == nil:
 			m.match, m.dropped, m.why = &rules[i], dropped, c
@@ -129,7 +124,7 @@ func evalAction(w *mesh.Workload, ps []*cpolicy, action mesh.AuthzAction, rq *au
 		var parts []string
 		undecided := false
 		for _, r := range cp.rules {
-			c := results[r]
+			c := results[slices.IndexFunc(rules, func(x azRule) bool { return x.r == r })]
 			switch c.v {
 			case unknown:
 				undecided = true

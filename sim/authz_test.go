@@ -387,7 +387,7 @@ func TestAuthzRules(t *testing.T) {
 			topo: azTopo{policies: []mesh.AuthorizationPolicy{policy("b", "bad", mesh.ActionDeny, when("request.headers", "x"))}},
 			want: azDeniedM},
 		{name: "allow-bad-header-key", reason: "checkError: an ALLOW rule whose generator fails is left out",
-			topo: azTopo{policies: []mesh.AuthorizationPolicy{policy("b", "bad", mesh.ActionAllow, when("request.headers", "x"))}},
+			topo:  azTopo{policies: []mesh.AuthorizationPolicy{policy("b", "bad", mesh.ActionAllow, when("request.headers", "x"))}},
 			probe: sim.Probe{Headers: map[string]string{"x": "x"}}, want: azDeniedM},
 		{name: "unknown-when-key", reason: "model.New: an unknown when key makes istiod skip the rule",
 			topo: azTopo{policies: []mesh.AuthorizationPolicy{policy("b", "bad", mesh.ActionAllow, when("destination.labels[app]", "w"))}},
