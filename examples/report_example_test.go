@@ -29,9 +29,9 @@ func Example_matrixText() {
 	// legacy/ledger  legacy/ledger  8080  ledger.legacy:8080/http  allow plaintext  plaintext
 	// legacy/ledger  shop/cart      8080  cart.shop:8080/http      allow plaintext  plaintext
 	// shop/cart      legacy/ledger  8080  ledger.legacy:8080/http  allow plaintext  plaintext
-	// shop/cart      shop/cart      8080  cart.shop:8080/http      allow mtls       plaintext+mtls
+	// shop/cart      shop/cart      8080  cart.shop:8080/http      allow mtls       mtls
 	// shop/web       legacy/ledger  8080  ledger.legacy:8080/http  allow plaintext  plaintext
-	// shop/web       shop/cart      8080  cart.shop:8080/http      allow mtls       plaintext+mtls
+	// shop/web       shop/cart      8080  cart.shop:8080/http      allow mtls       mtls
 	//
 	// == summary by namespace pair
 	// FROM    TO      MTLS  TLS  PLAINTEXT  DENIED  UNDECIDED  TOTAL

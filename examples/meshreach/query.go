@@ -36,7 +36,8 @@ const matrixUsage = `Usage: meshreach matrix -f PATH... [filters] [-o FORMAT]
 
 Every client workload's connection to every Service and ServiceEntry port,
 one row per destination workload and container port: the outcome as
-configured and what could flow, then the count per namespace pair.
+configured and what the client can make flow (plaintext too when it has no
+sidecar and the server accepts it), then the count per namespace pair.
 
 Flags (before or after the arguments):
 ` + queryFlags + `      --namespace NS    only clients in namespace NS

@@ -51,8 +51,8 @@
 //     "outside" for a client outside the mesh (no sidecar, plaintext, no
 //     mesh identity).
 //   - transport: "none", "plaintext", "mtls" or "tls" (TLS that is not Istio
-//     mTLS). transports: a list of them in that order, the set of what could
-//     flow.
+//     mTLS). transports: a list of them in that order, the set of what the
+//     client can make flow ([sim.Cell.Transports]).
 //   - outcome: {"allowed": bool, "transport": transport, "undecided": true
 //     (present only when set)}: what happens when the client's application
 //     connects as configured; when not allowed, transport is what the client

@@ -81,7 +81,7 @@ func TestDOTStyle(t *testing.T) {
 			want:  `color="#1565c0" fontcolor="#1565c0" style=solid label="443 tls [plaintext+tls]"`,
 		},
 		{
-			name: "permissive", reason: "mTLS as configured stays solid although plaintext would be accepted too; the label says so",
+			name: "more could flow", reason: "mTLS as configured stays solid although plaintext could flow too; the label says so",
 			ports: []sim.PortEdge{port(8080, allowMTLS, sim.MTLS, sim.Plaintext)},
 			want:  `color="#2e7d32" fontcolor="#2e7d32" style=solid label="8080 mtls [plaintext+mtls]"`,
 		},
