@@ -182,6 +182,11 @@ type Cell struct {
 	// MTLS results for it say what the server would accept, not what the
 	// client can make flow.
 	Transports TransportSet
+	// Accepts is what the endpoint would accept from this client, whatever
+	// the client sends: plaintext when the verdict's Plaintext result is
+	// allowed, mtls when its MTLS result is (Endpoint.Plaintext and
+	// Endpoint.MTLS). What-if diffs compare it.
+	Accepts TransportSet
 }
 
 // Probe returns the probe whose verdict explains the cell: for a workload
@@ -398,7 +403,7 @@ func (m *Matrix) cell(wi, cl, si int32) (Cell, bool) {
 	sl := &m.slots[si]
 	d := &m.dests[sl.dest]
 	return Cell{From: m.wls[wi].ID, To: m.nodes[sl.node], Port: sl.port, Via: m.via(cl, si), Host: d.host,
-		ViaPort: d.port, Proto: d.proto, Default: codeOutcome(code), Transports: codeTransports(code)}, true
+		ViaPort: d.port, Proto: d.proto, Default: codeOutcome(code), Transports: codeTransports(code), Accepts: codeAccepts(code)}, true
 }
 
 // clients returns the workload indexes f's From and FromNamespace select.

@@ -58,7 +58,35 @@ const (
 	codeTransport = 2      // shift of the 2-bit default transport
 	codePlaintext = 1 << 4 // plaintext can flow besides the default (Cell.Transports)
 	codeUndecided = 1 << 6
+	// The verdict's answers for the endpoint, whatever the client sends
+	// (Cell.Accepts).
+	codeAcceptPlain = 1 << 5
+	codeAcceptMTLS  = 1 << 7
 )
+
+// accepts encodes the verdict's Plaintext and MTLS answers (Cell.Accepts).
+func accepts(plain, mtls bool) uint8 {
+	var c uint8
+	if plain {
+		c |= codeAcceptPlain
+	}
+	if mtls {
+		c |= codeAcceptMTLS
+	}
+	return c
+}
+
+// codeAccepts decodes what accepts encoded.
+func codeAccepts(c uint8) TransportSet {
+	var s TransportSet
+	if c&codeAcceptPlain != 0 {
+		s |= 1 << Plaintext
+	}
+	if c&codeAcceptMTLS != 0 {
+		s |= 1 << MTLS
+	}
+	return s
+}
 
 // encode reduces the default result and whether plaintext can flow to a
 // code: for a client without a sidecar, when the server accepts plaintext
@@ -557,7 +585,7 @@ func (m *Matrix) evaluate(client *mesh.Workload, d *destination) (rawResult, err
 	r := rawResult{via: v.Service}
 	bare := !m.classes[m.classOf[m.wlIndex[client.ID]]].injected
 	if v.External {
-		r.eps = []rawEndpoint{{node: -1, port: d.port, code: encode(v.Default, bare && v.Plaintext.Allowed)}}
+		r.eps = []rawEndpoint{{node: -1, port: d.port, code: encode(v.Default, bare && v.Plaintext.Allowed) | accepts(v.Plaintext.Allowed, v.MTLS.Allowed)}}
 		return r, nil
 	}
 	for _, ep := range v.Endpoints {
@@ -565,7 +593,7 @@ func (m *Matrix) evaluate(client *mesh.Workload, d *destination) (rawResult, err
 		if !ok {
 			return rawResult{}, fmt.Errorf("%s: endpoint %s is not a workload of the mesh", p, ep.Workload)
 		}
-		r.eps = append(r.eps, rawEndpoint{node: wi, port: ep.TargetPort, code: encode(ep.Default, bare && ep.Plaintext.Allowed)})
+		r.eps = append(r.eps, rawEndpoint{node: wi, port: ep.TargetPort, code: encode(ep.Default, bare && ep.Plaintext.Allowed) | accepts(ep.Plaintext.Allowed, ep.MTLS.Allowed)})
 	}
 	return r, nil
 }

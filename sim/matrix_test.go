@@ -137,11 +137,11 @@ func naiveCells(t *testing.T, s *sim.Simulator) []sim.Cell {
 						continue
 					}
 					if v.External {
-						per[i] = append(per[i], cellOf(p, v.Service, sim.ExternalNode(p.To), p.Port, v.Default, v.Plaintext, injected[i]))
+						per[i] = append(per[i], cellOf(p, v.Service, sim.ExternalNode(p.To), p.Port, v.Default, v.Plaintext, v.MTLS, injected[i]))
 						continue
 					}
 					for _, ep := range v.Endpoints {
-						per[i] = append(per[i], cellOf(p, v.Service, sim.WorkloadNode(ep.Workload), ep.TargetPort, ep.Default, ep.Plaintext, injected[i]))
+						per[i] = append(per[i], cellOf(p, v.Service, sim.WorkloadNode(ep.Workload), ep.TargetPort, ep.Default, ep.Plaintext, ep.MTLS, injected[i]))
 					}
 				}
 			}
@@ -165,7 +165,7 @@ func naiveCells(t *testing.T, s *sim.Simulator) []sim.Cell {
 
 // cellOf is the cell Cell documents for a result of a probe from a client
 // with or without a sidecar.
-func cellOf(p sim.Probe, via mesh.Ref, to sim.Node, port uint32, def, plain sim.Result, injected bool) sim.Cell {
+func cellOf(p sim.Probe, via mesh.Ref, to sim.Node, port uint32, def, plain, mtls sim.Result, injected bool) sim.Cell {
 	c := sim.Cell{From: p.From, To: to, Port: port, Via: via, Host: p.To, ViaPort: p.Port, Proto: p.Protocol,
 		Default: sim.Outcome{Allowed: def.Allowed, Transport: def.Transport, Undecided: def.Undecided != ""}}
 	if plain.Allowed && !injected {
@@ -173,6 +173,12 @@ func cellOf(p sim.Probe, via mesh.Ref, to sim.Node, port uint32, def, plain sim.
 	}
 	if def.Allowed {
 		c.Transports |= sim.TransportSetOf(def.Transport)
+	}
+	if plain.Allowed {
+		c.Accepts |= sim.TransportSetOf(sim.Plaintext)
+	}
+	if mtls.Allowed {
+		c.Accepts |= sim.TransportSetOf(sim.MTLS)
 	}
 	return c
 }
