@@ -37,6 +37,7 @@ type doc struct {
 	offset int
 	fixed  int
 	visits *int
+	strs   *interner // copies of the strings the model keeps
 }
 
 func (d *doc) line(n *yaml.Node) int {
@@ -53,7 +54,7 @@ func (d *doc) line(n *yaml.Node) int {
 // A literal block scalar ("|") keeps its lines, so its inner line 1 is the
 // line after the indicator; other styles map every inner node to n's line.
 func (d *doc) embedded(n *yaml.Node) *doc {
-	e := &doc{file: d.file, index: d.index, visits: d.visits}
+	e := &doc{file: d.file, index: d.index, visits: d.visits, strs: d.strs}
 	if n.Style&yaml.LiteralStyle != 0 && d.fixed == 0 {
 		e.offset = d.line(n)
 	} else {
@@ -332,7 +333,33 @@ func (o *obj) str(n *yaml.Node, path string) (s string, ok bool) {
 		o.fail(n, path, wantErr(n, "a string"))
 		return "", false
 	}
-	return n.Value, true
+	return o.keep(n.Value), true
+}
+
+// keep returns a copy of s, a value the model may keep: a node's value
+// may share memory with its whole document.
+func (o *obj) keep(s string) string { return o.doc.strs.keep(s) }
+
+// interner copies strings, sharing one copy of each short one. The zero
+// value is ready; a nil *interner copies every time.
+type interner struct{ m map[string]string }
+
+func (t *interner) keep(s string) string {
+	switch {
+	case s == "":
+		return ""
+	case t == nil || len(s) > 32:
+		return strings.Clone(s)
+	}
+	if c, ok := t.m[s]; ok {
+		return c
+	}
+	if t.m == nil {
+		t.m = map[string]string{}
+	}
+	c := strings.Clone(s)
+	t.m[c] = c
+	return c
 }
 
 // boolean returns a boolean scalar; ok is false for null and errors.
@@ -382,10 +409,13 @@ func (o *obj) strMap(n *yaml.Node, path string) map[string]string {
 	ps := o.mapping(n, path)
 	m := make(map[string]string, len(ps))
 	for _, p := range ps {
-		if v, ok := o.str(p.v, join(path, "["+p.key+"]")); ok {
-			m[p.key] = v
-		} else if isNull(deref(p.v)) {
-			m[p.key] = ""
+		// The path is only needed for an error.
+		if v := deref(p.v); v != nil && v.Kind == yaml.ScalarNode && kindOf(v) == kindString {
+			m[o.keep(p.key)] = o.keep(v.Value)
+		} else if isNull(v) {
+			m[o.keep(p.key)] = ""
+		} else {
+			o.str(p.v, path+"["+p.key+"]")
 		}
 	}
 	return m

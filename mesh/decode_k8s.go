@@ -194,10 +194,10 @@ func (d *decoder) skip(kind string, p Pos) {
 func quietRef(kind string, metaNode *yaml.Node, clusterScoped bool) Ref {
 	r := Ref{Kind: kind}
 	if n := deref(lookup(metaNode, "name")); n != nil && n.Kind == yaml.ScalarNode {
-		r.Name = n.Value
+		r.Name = strings.Clone(n.Value)
 	}
 	if n := deref(lookup(metaNode, "namespace")); n != nil && n.Kind == yaml.ScalarNode && !clusterScoped {
-		r.Namespace = n.Value
+		r.Namespace = strings.Clone(n.Value)
 	}
 	if r.Namespace == "" && !clusterScoped {
 		r.Namespace = "default"
@@ -530,7 +530,7 @@ func (o *obj) intOrName(n *yaml.Node, path string) (uint32, string) {
 		if !isPortName(n.Value) {
 			o.fail(n, path, fmt.Errorf("%w %q (want a port number or an IANA port name)", ErrInvalidValue, n.Value))
 		}
-		return 0, n.Value
+		return 0, o.keep(n.Value)
 	}
 	v, _ := o.integer(n, path, 1, 65535, "a port number 1..65535 or a port name")
 	return uint32(v), ""

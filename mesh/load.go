@@ -34,12 +34,12 @@ const StdinName = "<stdin>"
 // is nil. Legal but suspicious input is reported by [Mesh.Warnings].
 func Load(paths ...string) (*Mesh, error) {
 	var b Builder
-	var errs ErrorList
+	var in []input
 	seen := map[string]bool{}
 	for _, p := range paths {
 		files, err := expandPath(p)
 		if err != nil {
-			errs = append(errs, &Error{Pos: Pos{File: p}, Err: err})
+			in = append(in, input{err: &Error{Pos: Pos{File: p}, Err: err}})
 			continue
 		}
 		for _, f := range files {
@@ -47,15 +47,10 @@ func Load(paths ...string) (*Mesh, error) {
 				continue
 			}
 			seen[f] = true
-			name, src, err := readInput(f)
-			if err != nil {
-				errs = append(errs, &Error{Pos: Pos{File: name}, Err: err})
-				continue
-			}
-			errs = appendErrs(errs, b.AddManifest(name, src))
+			in = append(in, input{read: func() (string, []byte, error) { return readInput(f) }})
 		}
 	}
-	return build(&b, errs)
+	return build(&b, b.addInputs(in))
 }
 
 // expandPath turns one Load argument into files, in lexical order.
@@ -113,7 +108,7 @@ func isManifestName(name string) bool {
 // Positions carry the paths within fsys.
 func LoadFS(fsys fs.FS, patterns ...string) (*Mesh, error) {
 	var b Builder
-	var errs ErrorList
+	var in []input
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
@@ -121,7 +116,7 @@ func LoadFS(fsys fs.FS, patterns ...string) (*Mesh, error) {
 	for _, pat := range patterns {
 		files, err := expandFS(fsys, pat)
 		if err != nil {
-			errs = append(errs, &Error{Pos: Pos{File: pat}, Err: err})
+			in = append(in, input{err: &Error{Pos: Pos{File: pat}, Err: err}})
 			continue
 		}
 		for _, f := range files {
@@ -129,15 +124,13 @@ func LoadFS(fsys fs.FS, patterns ...string) (*Mesh, error) {
 				continue
 			}
 			seen[f] = true
-			src, err := fs.ReadFile(fsys, f)
-			if err != nil {
-				errs = append(errs, &Error{Pos: Pos{File: f}, Err: err})
-				continue
-			}
-			errs = appendErrs(errs, b.AddManifest(f, src))
+			in = append(in, input{read: func() (string, []byte, error) {
+				src, err := fs.ReadFile(fsys, f)
+				return f, src, err
+			}})
 		}
 	}
-	return build(&b, errs)
+	return build(&b, b.addInputs(in))
 }
 
 func expandFS(fsys fs.FS, pat string) ([]string, error) {
@@ -224,17 +217,11 @@ func build(b *Builder, errs ErrorList) (*Mesh, error) {
 // an [ErrorList] with every problem of the file, or nil. Warnings go to the
 // Builder. Pods, ReplicaSets and Jobs are folded into their controllers,
 // and the mesh and injector ConfigMaps are applied, when [Builder.Build]
-// runs, so objects may be spread over several calls in any order.
+// runs, so objects may be spread over several calls in any order. The
+// documents are decoded by up to GOMAXPROCS goroutines, with the same
+// result as decoding them one after the other.
 func (b *Builder) AddManifest(name string, src []byte) error {
-	if b.manifests == nil {
-		b.manifests = &manifestState{}
-	}
-	d := &decoder{b: b, st: b.manifests, file: name}
-	for _, c := range splitDocuments(src) {
-		d.chunk(c)
-	}
-	d.errs.Sort()
-	return d.errs.Err()
+	return b.addSources([]source{{name: name, src: src}})[0].Err()
 }
 
 // chunk is one YAML document's text.
@@ -339,12 +326,13 @@ func syntaxError(err error) (int, string) {
 	return n, m[2]
 }
 
-// chunk parses one document and decodes its object.
-func (d *decoder) chunk(c chunk) {
+// chunk parses one document and decodes its object, with w's scanner and
+// string copies.
+func (d *decoder) chunk(c chunk, w *worker) {
 	visits := 0
-	dc := &doc{file: d.file, index: c.index, offset: c.first - 1, visits: &visits}
+	dc := &doc{file: d.file, index: c.index, offset: c.first - 1, visits: &visits, strs: &w.strs}
 	var root yaml.Node
-	if err := parseYAML(c.text, &root); err != nil {
+	if err := w.parser.parse(c.text, &root); err != nil {
 		n, msg := syntaxError(err)
 		line := c.first
 		if n > 0 {
@@ -357,17 +345,6 @@ func (d *decoder) chunk(c chunk) {
 		return
 	}
 	d.object(dc, root.Content[0], typeMeta{}, 0)
-}
-
-// parseYAML wraps yaml.Unmarshal so that a panic in the parser on hostile
-// input becomes a syntax error.
-func parseYAML(src []byte, n *yaml.Node) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("yaml: parser failure: %v", r)
-		}
-	}()
-	return yaml.Unmarshal(src, n)
 }
 
 // manifestState is what AddManifest decoded and Build has not yet folded:
