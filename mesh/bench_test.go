@@ -2,9 +2,12 @@ package mesh_test
 
 import (
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/meshreach/meshreach/internal/meshgen"
 	"github.com/meshreach/meshreach/mesh"
 )
 
@@ -87,22 +90,59 @@ spec:
 	return []byte(b.String())
 }
 
-// BenchmarkLoad parses a 3000-workload manifest (about 3.5 MB: Namespaces,
-// Deployments, Services, and Istio resources every tenth workload).
+// BenchmarkLoad parses the generator's YAML for 1k, 10k and (with
+// MESHREACH_BENCH_LARGE=1, never with -short) 100k workloads (about 0.8,
+// 8 and 80 MB: Namespaces, Deployments, Services and Istio resources),
+// and a hand-written 3000-workload manifest. Besides time, MB/s and
+// allocations, it reports the heap the resulting Mesh keeps (mesh-MB).
 func BenchmarkLoad(b *testing.B) {
-	src := manifest(3000)
-	m, err := mesh.Parse("bench.yaml", src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if got := len(m.Workloads()); got != 3000 {
-		b.Fatalf("%d workloads, want 3000", got)
-	}
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := mesh.Parse("bench.yaml", src); err != nil {
-			b.Fatal(err)
-		}
+	for _, tc := range []struct {
+		name  string
+		n     int
+		src   func() []byte
+		large bool
+	}{
+		{name: "N=1k", n: 1000},
+		{name: "N=10k", n: 10000},
+		{name: "N=100k", n: 100000, large: true},
+		{name: "N=3k-handwritten", n: 3000, src: func() []byte { return manifest(3000) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			if tc.large && (testing.Short() || os.Getenv("MESHREACH_BENCH_LARGE") == "") {
+				b.Skip("set MESHREACH_BENCH_LARGE=1 (without -short) for 100k workloads")
+			}
+			var src []byte
+			want := tc.n
+			if tc.src != nil {
+				src = tc.src()
+			} else {
+				src = meshgen.Generate(meshgen.Options{Workloads: tc.n, Seed: 1}).YAML()
+				want++ // istiod
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			m, err := mesh.Parse("bench.yaml", src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			if got := len(m.Workloads()); got != want {
+				b.Fatalf("%d workloads, want %d", got, want)
+			}
+			kept := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+			runtime.KeepAlive(m)
+			m = nil
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := mesh.Parse("bench.yaml", src); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(kept/1e6, "mesh-MB")
+		})
 	}
 }
