@@ -83,8 +83,8 @@
 //     "errors": [string]}. Cells are ordered by client, destination, port,
 //     via; summary rows by client then destination namespace and count only
 //     workload-to-workload cells. CSV columns: from, to, port, via_kind,
-//     via_namespace, via_name, host, via_port, protocol, allowed, transport,
-//     can_flow.
+//     via_namespace, via_name, host, via_port, protocol, allowed, undecided,
+//     transport, can_flow.
 //   - "WhoCanReach": {"destination": node, "port" (absent: any port),
 //     "groups": [{"transport", "nodes": [node]}]}; a client is listed in
 //     every group whose transport can reach the destination.

@@ -81,39 +81,31 @@ func (r *MatrixReport) render(rd *renderer) error {
 	rd.defTitle = "meshreach matrix"
 	rd.subtitle = count(len(cells), "connection") + " (client workload × destination workload × port)" + filterText(r.Filter)
 
-	cellTable := table{Title: "matrix", Cols: []string{"FROM", "TO", "PORT", "VIA", "DEFAULT", "CAN FLOW"}, Right: []bool{false, false, true}}
-	for _, c := range cells {
-		cellTable.add(c.From.String(), c.To.String(), strconv.Itoa(int(c.Port)), via(c), c.Default.String(), c.Transports.String())
-	}
 	sumTable := summaryTable(summary)
-	rd.tables = []table{cellTable, sumTable}
-	for _, err := range m.Errors() {
-		rd.footer = append(rd.footer, "error: "+err.Error())
+	// A matrix can be large: build only the view the format reads.
+	switch rd.opt.Format {
+	case Text, Markdown:
+		cellTable := table{Title: "matrix", Cols: []string{"FROM", "TO", "PORT", "VIA", "DEFAULT", "CAN FLOW"}, Right: []bool{false, false, true}}
+		for _, c := range cells {
+			cellTable.add(c.From.String(), c.To.String(), strconv.Itoa(int(c.Port)), via(c), c.Default.String(), c.Transports.String())
+		}
+		rd.tables = []table{cellTable, sumTable}
+		for _, err := range m.Errors() {
+			rd.footer = append(rd.footer, "error: "+err.Error())
+		}
+	case CSV:
+		rd.csv = table{Cols: []string{"from", "to", "port", "via_kind", "via_namespace", "via_name", "host", "via_port", "protocol",
+			"allowed", "undecided", "transport", "can_flow"}}
+		for _, c := range cells {
+			rd.csv.add(c.From.String(), c.To.String(), strconv.Itoa(int(c.Port)), c.Via.Kind, c.Via.Namespace, c.Via.Name,
+				c.Host, strconv.Itoa(int(c.ViaPort)), c.Proto.String(), strconv.FormatBool(c.Default.Allowed),
+				strconv.FormatBool(c.Default.Undecided), c.Default.Transport.String(), c.Transports.String())
+		}
+	case JSON:
+		rd.json = matrixDoc(r, cells, summary)
+	case HTML:
+		rd.page = matrixPage(rd, m, cells, sumTable, via)
 	}
-
-	rd.csv = table{Cols: []string{"from", "to", "port", "via_kind", "via_namespace", "via_name", "host", "via_port", "protocol", "allowed", "transport", "can_flow"}}
-	for _, c := range cells {
-		rd.csv.add(c.From.String(), c.To.String(), strconv.Itoa(int(c.Port)), c.Via.Kind, c.Via.Namespace, c.Via.Name,
-			c.Host, strconv.Itoa(int(c.ViaPort)), c.Proto.String(), strconv.FormatBool(c.Default.Allowed),
-			c.Default.Transport.String(), c.Transports.String())
-	}
-
-	st := m.Stats()
-	doc := matrixJSON{header: newHeader(r), Filter: filterView(r.Filter),
-		Stats: statsJSON{Workloads: st.Workloads, Classes: st.Classes, Destinations: st.Destinations, Evaluations: st.Evaluations, Cells: st.Cells},
-		Cells: []cellJSON{}, Summary: []summaryJSON{}, Errors: []string{}}
-	for _, c := range cells {
-		doc.Cells = append(doc.Cells, cellJSON{From: c.From.String(), To: c.To.String(), Port: c.Port, Via: refView(c.Via),
-			Host: c.Host, ViaPort: c.ViaPort, Protocol: c.Proto.String(), Default: outcomeView(c.Default), Transports: transportsView(c.Transports)})
-	}
-	for _, s := range summary {
-		doc.Summary = append(doc.Summary, summaryJSON{From: s.From, To: s.To, AllowedMTLS: s.AllowedMTLS,
-			AllowedPlaintext: s.AllowedPlaintext, AllowedTLS: s.AllowedTLS, Denied: s.Denied, Undecided: s.Undecided})
-	}
-	for _, err := range m.Errors() {
-		doc.Errors = append(doc.Errors, err.Error())
-	}
-	rd.json = doc
 
 	rd.dot = func() ([]byte, error) {
 		var d dotGraph
@@ -136,11 +128,27 @@ func (r *MatrixReport) render(rd *renderer) error {
 		}
 		return d.render("matrix", rd.opt.Denied)
 	}
-
-	if rd.opt.Format == HTML {
-		rd.page = matrixPage(rd, m, cells, sumTable, via)
-	}
 	return nil
+}
+
+// matrixDoc is the JSON document of a matrix report.
+func matrixDoc(r *MatrixReport, cells []sim.Cell, summary []sim.Summary) matrixJSON {
+	st := r.Matrix.Stats()
+	doc := matrixJSON{header: newHeader(r), Filter: filterView(r.Filter),
+		Stats: statsJSON{Workloads: st.Workloads, Classes: st.Classes, Destinations: st.Destinations, Evaluations: st.Evaluations, Cells: st.Cells},
+		Cells: []cellJSON{}, Summary: []summaryJSON{}, Errors: []string{}}
+	for _, c := range cells {
+		doc.Cells = append(doc.Cells, cellJSON{From: c.From.String(), To: c.To.String(), Port: c.Port, Via: refView(c.Via),
+			Host: c.Host, ViaPort: c.ViaPort, Protocol: c.Proto.String(), Default: outcomeView(c.Default), Transports: transportsView(c.Transports)})
+	}
+	for _, s := range summary {
+		doc.Summary = append(doc.Summary, summaryJSON{From: s.From, To: s.To, AllowedMTLS: s.AllowedMTLS,
+			AllowedPlaintext: s.AllowedPlaintext, AllowedTLS: s.AllowedTLS, Denied: s.Denied, Undecided: s.Undecided})
+	}
+	for _, err := range r.Matrix.Errors() {
+		doc.Errors = append(doc.Errors, err.Error())
+	}
+	return doc
 }
 
 // summaryTable is the per-namespace-pair count table.
