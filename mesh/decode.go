@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +36,35 @@ type doc struct {
 	offset int
 	fixed  int
 	visits *int
-	strs   *interner // copies of the strings the model keeps
+	sh     *shared // nil: nothing shared
+}
+
+// shared is what the documents one goroutine decodes share: copies of the
+// strings the model keeps, field paths, and room for mapping keys.
+type shared struct {
+	strs  interner
+	paths pathCache
+	pairs []pair // mapping keys of the current document
+}
+
+// reset readies sh for a new document, whose mapping keys reuse the
+// room of the last one's.
+func (sh *shared) reset() {
+	clear(sh.pairs)
+	sh.pairs = sh.pairs[:0]
+}
+
+// takePairs returns an empty slice with room for n pairs.
+func (sh *shared) takePairs(n int) []pair {
+	if sh == nil || n > 256 {
+		return make([]pair, 0, n)
+	}
+	if cap(sh.pairs)-len(sh.pairs) < n {
+		sh.pairs = make([]pair, 0, 1024) // the full one stays with its slices
+	}
+	k := len(sh.pairs)
+	sh.pairs = sh.pairs[:k+n]
+	return sh.pairs[k : k : k+n]
 }
 
 func (d *doc) line(n *yaml.Node) int {
@@ -54,7 +81,7 @@ func (d *doc) line(n *yaml.Node) int {
 // A literal block scalar ("|") keeps its lines, so its inner line 1 is the
 // line after the indicator; other styles map every inner node to n's line.
 func (d *doc) embedded(n *yaml.Node) *doc {
-	e := &doc{file: d.file, index: d.index, visits: d.visits, strs: d.strs}
+	e := &doc{file: d.file, index: d.index, visits: d.visits, sh: d.sh}
 	if n.Style&yaml.LiteralStyle != 0 && d.fixed == 0 {
 		e.offset = d.line(n)
 	} else {
@@ -170,8 +197,10 @@ func kindOf(n *yaml.Node) valueKind {
 	case "!!float":
 		return kindFloat
 	case "!!str":
-		if n.Style == 0 {
-			if _, ok := yaml11Bools[n.Value]; ok {
+		// yaml11Bools' keys have one to three letters and start with
+		// y, n or o.
+		if v := n.Value; n.Style == 0 && len(v) > 0 && len(v) <= 3 && strings.IndexByte("yYnNoO", v[0]) >= 0 {
+			if _, ok := yaml11Bools[v]; ok {
 				return kindBool
 			}
 		}
@@ -232,7 +261,7 @@ func (o *obj) mappingDepth(n *yaml.Node, path string, depth int) []pair {
 		o.fail(n, path, fmt.Errorf("%w: merge keys nested too deeply", ErrSyntax))
 		return nil
 	}
-	out := make([]pair, 0, len(n.Content)/2)
+	out := o.doc.sh.takePairs(len(n.Content) / 2)
 	var seen map[string]*yaml.Node
 	if len(n.Content) > 16 {
 		seen = make(map[string]*yaml.Node, len(n.Content)/2)
@@ -338,17 +367,22 @@ func (o *obj) str(n *yaml.Node, path string) (s string, ok bool) {
 
 // keep returns a copy of s, a value the model may keep: a node's value
 // may share memory with its whole document.
-func (o *obj) keep(s string) string { return o.doc.strs.keep(s) }
+func (o *obj) keep(s string) string {
+	if o.doc.sh == nil {
+		return strings.Clone(s)
+	}
+	return o.doc.sh.strs.keep(s)
+}
 
 // interner copies strings, sharing one copy of each short one. The zero
-// value is ready; a nil *interner copies every time.
+// value is ready.
 type interner struct{ m map[string]string }
 
 func (t *interner) keep(s string) string {
 	switch {
 	case s == "":
 		return ""
-	case t == nil || len(s) > 32:
+	case len(s) > 32:
 		return strings.Clone(s)
 	}
 	if c, ok := t.m[s]; ok {
@@ -467,6 +501,56 @@ func join(path, name string) string {
 
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
+// pathCache holds the field paths built for the objects of a run of
+// documents, which repeat from object to object
+// ("spec.template.spec.containers[0].ports[1]"). The zero value is ready.
+type pathCache struct{ m map[pathKey]string }
+
+type pathKey struct {
+	base, name string
+	i          int // an index, when name is ""
+}
+
+// maxPaths bounds a cache; input with ever new keys gets fresh strings.
+const maxPaths = 1 << 12
+
+// get returns the path k stands for, which build builds afresh.
+func (c *pathCache) get(k pathKey, build func() string) string {
+	if s, ok := c.m[k]; ok {
+		return s
+	}
+	s := build()
+	if len(c.m) < maxPaths {
+		if c.m == nil {
+			c.m = map[pathKey]string{}
+		}
+		k.base, k.name = strings.Clone(k.base), strings.Clone(k.name)
+		c.m[k] = s
+	}
+	return s
+}
+
+// join is join through the document's path cache.
+func (o *obj) join(path, name string) string {
+	if o.doc.sh == nil {
+		return join(path, name)
+	}
+	return o.doc.sh.paths.get(pathKey{base: path, name: name, i: -1}, func() string {
+		if path == "" {
+			return strings.Clone(name) // a part of the document
+		}
+		return join(path, name)
+	})
+}
+
+// index is index through the document's path cache.
+func (o *obj) index(path string, i int) string {
+	if o.doc.sh == nil {
+		return index(path, i)
+	}
+	return o.doc.sh.paths.get(pathKey{base: path, i: i}, func() string { return index(path, i) })
+}
+
 // appendJSON converts a YAML node to JSON with the same typing rules as
 // kindOf (sigs.k8s.io/yaml's YAMLToJSON). It is only called on nodes the
 // walkers accepted, so it reports nothing.
@@ -531,12 +615,23 @@ func appendJSONString(buf []byte, s string) []byte {
 	return append(buf, b...)
 }
 
-// dns1123Label is Kubernetes' IsDNS1123Label (namespace names, port names).
-var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+// dns1123Label reports whether s matches Kubernetes' label expression
+// [a-z0-9]([-a-z0-9]*[a-z0-9])? (validation.dns1123LabelFmt).
+func dns1123Label(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // isDNS1123Label reports whether s is a lower-case RFC 1123 label of at
 // most 63 characters (k8s.io/apimachinery validation.IsDNS1123Label).
-func isDNS1123Label(s string) bool { return len(s) <= 63 && dns1123Label.MatchString(s) }
+func isDNS1123Label(s string) bool { return len(s) <= 63 && dns1123Label(s) }
 
 // isDNS1123Subdomain reports whether s is a lower-case RFC 1123 subdomain
 // of at most 253 characters (validation.IsDNS1123Subdomain), the rule for
@@ -545,8 +640,8 @@ func isDNS1123Subdomain(s string) bool {
 	if len(s) == 0 || len(s) > 253 {
 		return false
 	}
-	for _, l := range strings.Split(s, ".") {
-		if !dns1123Label.MatchString(l) {
+	for l := range strings.SplitSeq(s, ".") {
+		if !dns1123Label(l) {
 			return false
 		}
 	}

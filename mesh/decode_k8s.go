@@ -266,7 +266,7 @@ func keySet(keys ...string) map[string]bool {
 func (o *obj) meta(n *yaml.Node, path string) meta {
 	m := meta{node: deref(n), path: path}
 	for _, p := range o.mapping(n, path) {
-		fp := join(path, p.key)
+		fp := o.join(path, p.key)
 		switch p.key {
 		case "name":
 			m.name, _ = o.str(p.v, fp)
@@ -301,11 +301,11 @@ func (o *obj) meta(n *yaml.Node, path string) meta {
 func (o *obj) owners(n *yaml.Node, path string) *ownerRef {
 	var ctrl *ownerRef
 	for i, it := range o.list(n, path) {
-		ip := index(path, i)
+		ip := o.index(path, i)
 		var r ownerRef
 		isCtrl := false
 		for _, p := range o.mapping(it, ip) {
-			fp := join(ip, p.key)
+			fp := o.join(ip, p.key)
 			switch p.key {
 			case "kind":
 				r.kind, _ = o.str(p.v, fp)
@@ -411,7 +411,7 @@ func (d *decoder) service(o *obj, n *yaml.Node, top []pair, m *meta) {
 	s := Service{Ref: o.ref, Annotations: m.annotations, Labels: m.labels, Pos: m.pos}
 	if p, ok := find(top, "spec"); ok {
 		for _, q := range o.mapping(p.v, "spec") {
-			fp := join("spec", q.key)
+			fp := o.join("spec", q.key)
 			switch q.key {
 			case "selector":
 				// An empty selector is no selector: "If empty or not
@@ -478,11 +478,11 @@ func (o *obj) servicePorts(n *yaml.Node, path string) []ServicePort {
 	out := make([]ServicePort, 0, len(items))
 	names := map[string]bool{}
 	for i, it := range items {
-		ip := index(path, i)
+		ip := o.index(path, i)
 		sp := ServicePort{Protocol: "TCP"}
 		hasPort := false
 		for _, p := range o.mapping(it, ip) {
-			fp := join(ip, p.key)
+			fp := o.join(ip, p.key)
 			switch p.key {
 			case "name":
 				sp.Name, _ = o.str(p.v, fp)
@@ -641,13 +641,13 @@ func (o *obj) controllerSpec(kind string, n *yaml.Node, path string) podTemplate
 	var t podTemplate
 	found := false
 	for _, p := range o.mapping(n, path) {
-		fp := join(path, p.key)
+		fp := o.join(path, p.key)
 		switch {
 		case p.key == "template" && kind != "CronJob":
 			t, found = o.templateSpec(p.v, fp), true
 		case p.key == "jobTemplate" && kind == "CronJob":
 			for _, q := range o.mapping(p.v, fp) {
-				qp := join(fp, q.key)
+				qp := o.join(fp, q.key)
 				switch q.key {
 				case "metadata":
 					o.meta(q.v, qp)
@@ -675,26 +675,26 @@ func (o *obj) controllerSpec(kind string, n *yaml.Node, path string) podTemplate
 
 // templateSpec decodes a PodTemplateSpec.
 func (o *obj) templateSpec(n *yaml.Node, path string) podTemplate {
-	m := meta{path: join(path, "metadata")}
+	m := meta{path: o.join(path, "metadata")}
 	var spec *yaml.Node
 	for _, p := range o.mapping(n, path) {
 		switch p.key {
 		case "metadata":
-			m = o.meta(p.v, join(path, p.key))
+			m = o.meta(p.v, o.join(path, p.key))
 		case "spec":
 			spec = p.v
 		default:
 			o.unknown(p, path)
 		}
 	}
-	return o.podSpec(spec, join(path, "spec"), &m)
+	return o.podSpec(spec, o.join(path, "spec"), &m)
 }
 
 // podSpec decodes a PodSpec; m holds the pod's (or template's) metadata.
 func (o *obj) podSpec(n *yaml.Node, path string, m *meta) podTemplate {
 	t := podTemplate{labels: m.labels, annotations: m.annotations}
 	for _, p := range o.mapping(n, path) {
-		fp := join(path, p.key)
+		fp := o.join(path, p.key)
 		switch p.key {
 		case "serviceAccountName":
 			if s, ok := o.str(p.v, fp); ok && s != "" {
@@ -708,7 +708,7 @@ func (o *obj) podSpec(n *yaml.Node, path string, m *meta) podTemplate {
 			t.hostNetwork, _ = o.boolean(p.v, fp)
 		case "containers":
 			for i, c := range o.list(p.v, fp) {
-				name, ports := o.container(c, index(fp, i))
+				name, ports := o.container(c, o.index(fp, i))
 				t.containers++
 				if name == proxyContainer {
 					t.proxy = true
@@ -720,7 +720,7 @@ func (o *obj) podSpec(n *yaml.Node, path string, m *meta) podTemplate {
 			// Native sidecars (Istio's ENABLE_NATIVE_SIDECARS) run
 			// istio-proxy as a restartable init container.
 			for i, c := range o.list(p.v, fp) {
-				if name, _ := o.container(c, index(fp, i)); name == proxyContainer {
+				if name, _ := o.container(c, o.index(fp, i)); name == proxyContainer {
 					t.proxy = true
 				}
 			}
@@ -767,16 +767,16 @@ func (o *obj) container(n *yaml.Node, path string) (string, []ContainerPort) {
 	var name string
 	var ports []ContainerPort
 	for _, p := range o.mapping(n, path) {
-		fp := join(path, p.key)
+		fp := o.join(path, p.key)
 		switch p.key {
 		case "name":
 			name, _ = o.str(p.v, fp)
 		case "ports":
 			for i, it := range o.list(p.v, fp) {
-				ip := index(fp, i)
+				ip := o.index(fp, i)
 				cp := ContainerPort{Protocol: "TCP"}
 				for _, q := range o.mapping(it, ip) {
-					qp := join(ip, q.key)
+					qp := o.join(ip, q.key)
 					switch q.key {
 					case "name":
 						cp.Name, _ = o.str(q.v, qp)

@@ -29,17 +29,22 @@ import (
 // errors.
 func parseYAML(src []byte, n *yaml.Node) error {
 	var p fastParser
-	return p.parse(src, n)
+	doc, err := p.parse(src)
+	if err == nil {
+		*n = *doc
+	}
+	return err
 }
 
-// parse is parseYAML reusing p's buffers: the tree n refers to is valid
+// parse is parseYAML reusing p's buffers: the tree it returns is valid
 // until the next call.
-func (p *fastParser) parse(src []byte, n *yaml.Node) error {
+func (p *fastParser) parse(src []byte) (*yaml.Node, error) {
 	if doc, ok := p.document(src); ok {
-		*n = *doc
-		return nil
+		return doc, nil
 	}
-	return parseSlow(src, n)
+	var n yaml.Node
+	err := parseSlow(src, &n)
+	return &n, err
 }
 
 func parseSlow(src []byte, n *yaml.Node) (err error) {
@@ -98,6 +103,13 @@ func (p *fastParser) document(src []byte) (doc *yaml.Node, ok bool) {
 	}
 	p.s, p.i, p.line, p.ls, p.depth, p.indent, p.started, p.ascii = string(src), 0, 1, 0, 0, -1, false, ascii
 	p.stack = p.stack[:0]
+	// Zero the nodes the last document used, to hand them out again.
+	for _, b := range p.nodes[:p.nb] {
+		clear(b)
+	}
+	if p.nb < len(p.nodes) {
+		clear(p.nodes[p.nb][:p.nn])
+	}
 	p.nb, p.nn, p.pb, p.pn = 0, 0, 0, 0
 	defer func() {
 		if r := recover(); r != nil {
@@ -142,25 +154,54 @@ func (p *fastParser) document(src []byte) (doc *yaml.Node, ok bool) {
 // or paragraph separator, or byte order mark, which yaml.v3 treats
 // specially. ascii is true when every byte is below 0x80.
 func checkText(src []byte) (ascii, ok bool) {
-	ascii = true
+	for i, c := range src {
+		switch asciiClass[c] {
+		case asciiBad:
+			return false, false
+		case asciiHigh:
+			return false, checkUTF8(src[i:])
+		}
+	}
+	return true, true
+}
+
+const (
+	asciiText = iota
+	asciiBad  // a control character other than LF, or DEL
+	asciiHigh // the start of a multi-byte character
+)
+
+var asciiClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= 0x80:
+			t[c] = asciiHigh
+		case c < 0x20 && c != '\n' || c == 0x7f:
+			t[c] = asciiBad
+		}
+	}
+	return t
+}()
+
+// checkUTF8 is checkText's test for text that is not all ASCII.
+func checkUTF8(src []byte) bool {
 	for i := 0; i < len(src); {
 		c := src[i]
 		if c < 0x80 {
-			if c < 0x20 && c != '\n' || c == 0x7f {
-				return false, false
+			if asciiClass[c] == asciiBad {
+				return false
 			}
 			i++
 			continue
 		}
-		ascii = false
 		r, size := utf8.DecodeRune(src[i:])
 		switch {
 		case r == utf8.RuneError && size == 1, r < 0xa0, r >= 0xd800 && r < 0xe000, r == 0x2028, r == 0x2029, r == 0xfeff, r == 0xfffe, r == 0xffff:
-			return false, false
+			return false
 		}
 		i += size
 	}
-	return ascii, true
+	return true
 }
 
 // col is the byte column of offset i. Indentation and the columns of block
@@ -176,7 +217,7 @@ func (p *fastParser) mark() (line, column int) {
 	return p.line, utf8.RuneCountInString(p.s[p.ls:p.i]) + 1
 }
 
-// node returns a zeroed node from the slab.
+// node returns a zeroed node from the blocks.
 func (p *fastParser) node() *yaml.Node {
 	if p.nb < len(p.nodes) && p.nn == len(p.nodes[p.nb]) {
 		p.nb, p.nn = p.nb+1, 0
@@ -186,7 +227,6 @@ func (p *fastParser) node() *yaml.Node {
 	}
 	n := &p.nodes[p.nb][p.nn]
 	p.nn++
-	*n = yaml.Node{}
 	return n
 }
 

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // StdinName is the file name positions carry for input read from standard
@@ -253,6 +251,12 @@ func splitDocuments(src []byte) []chunk {
 		if j >= 0 {
 			next = i + j + 1
 		}
+		if content && src[i] != '-' && src[i] != '.' {
+			// Inside a document only a marker changes anything.
+			i = next
+			line++
+			continue
+		}
 		l := bytes.TrimRight(src[i:next], "\r\n")
 		switch {
 		case isMarker(l, "---"):
@@ -263,7 +267,7 @@ func splitDocuments(src []byte) []chunk {
 				start, startLine = i, line
 			}
 			directive = false
-			if rest := strings.TrimSpace(string(l[3:])); rest != "" && !strings.HasPrefix(rest, "#") {
+			if rest := bytes.TrimSpace(l[3:]); len(rest) > 0 && rest[0] != '#' {
 				content = true
 			}
 		case isMarker(l, "..."):
@@ -330,9 +334,10 @@ func syntaxError(err error) (int, string) {
 // string copies.
 func (d *decoder) chunk(c chunk, w *worker) {
 	visits := 0
-	dc := &doc{file: d.file, index: c.index, offset: c.first - 1, visits: &visits, strs: &w.strs}
-	var root yaml.Node
-	if err := w.parser.parse(c.text, &root); err != nil {
+	w.sh.reset()
+	dc := &doc{file: d.file, index: c.index, offset: c.first - 1, visits: &visits, sh: &w.sh}
+	root, err := w.parser.parse(c.text)
+	if err != nil {
 		n, msg := syntaxError(err)
 		line := c.first
 		if n > 0 {

@@ -27,6 +27,7 @@ type rawWorkload struct {
 	running bool // a Pod with status.phase Running
 	ip      string
 	pos     Pos
+	fold    *folded // the workload it is the top of, while folding
 }
 
 // rank orders kinds from the top of the ownership chain down, to pick the
@@ -57,10 +58,14 @@ func (b *Builder) foldWorkloads(raws []*rawWorkload) {
 		return cmp.Or(strings.Compare(x.ref.Namespace, y.ref.Namespace), rank(x.ref.Kind)-rank(y.ref.Kind),
 			strings.Compare(x.ref.Name, y.ref.Name), comparePos(x.pos, y.pos))
 	})
-	present := make(map[Ref]*rawWorkload, len(raws))
-	for _, r := range raws {
-		if _, ok := present[r.ref]; !ok {
-			present[r.ref] = r
+	// Owners are looked up only when some object names one.
+	var present map[Ref]*rawWorkload
+	if slices.ContainsFunc(raws, func(r *rawWorkload) bool { return r.owner != nil }) {
+		present = make(map[Ref]*rawWorkload, len(raws))
+		for _, r := range raws {
+			if _, ok := present[r.ref]; !ok {
+				present[r.ref] = r
+			}
 		}
 	}
 	lookupOwner := func(ref Ref, uid string) *rawWorkload {
@@ -95,12 +100,8 @@ func (b *Builder) foldWorkloads(raws []*rawWorkload) {
 		}
 	}
 
-	existing := make(map[WorkloadID]int, len(b.workloads))
-	for i, w := range b.workloads {
-		existing[w.ID] = i
-	}
+	all := make([]folded, 0, len(raws)) // at most one workload per object: never reallocated
 	var tops []*folded                  // present top-level objects, in order (duplicates kept for Build)
-	byTop := map[*rawWorkload]*folded{} // present top-level object → its workload
 	bySynth := map[Ref]*folded{}        // absent owner → its workload
 	var synths []*folded
 	for _, r := range raws {
@@ -108,14 +109,16 @@ func (b *Builder) foldWorkloads(raws []*rawWorkload) {
 		var f *folded
 		switch {
 		case top != nil:
-			if f = byTop[top]; f == nil {
-				f = &folded{src: top, w: top.tmpl.workload(WorkloadID{Namespace: top.ref.Namespace, Name: top.ref.Name}, top.ref.Kind, top.pos)}
-				byTop[top] = f
+			if f = top.fold; f == nil {
+				all = append(all, folded{src: top, w: top.tmpl.workload(WorkloadID{Namespace: top.ref.Namespace, Name: top.ref.Name}, top.ref.Kind, top.pos)})
+				f = &all[len(all)-1]
+				top.fold = f
 				tops = append(tops, f)
 			}
 		default:
 			if f = bySynth[ref]; f == nil {
-				f = &folded{src: src, w: src.tmpl.workload(WorkloadID{Namespace: ref.Namespace, Name: ref.Name}, ref.Kind, src.pos)}
+				all = append(all, folded{src: src, w: src.tmpl.workload(WorkloadID{Namespace: ref.Namespace, Name: ref.Name}, ref.Kind, src.pos)})
+				f = &all[len(all)-1]
 				bySynth[ref] = f
 				synths = append(synths, f)
 			}
@@ -124,12 +127,21 @@ func (b *Builder) foldWorkloads(raws []*rawWorkload) {
 			f.pods = append(f.pods, r)
 		}
 	}
+	var existing map[WorkloadID]int
+	if len(synths) > 0 {
+		existing = make(map[WorkloadID]int, len(b.workloads))
+		for i, w := range b.workloads {
+			existing[w.ID] = i
+		}
+	}
+	b.workloads = slices.Grow(b.workloads, len(tops)+len(synths))
 	// In file order, so that of two objects with one ID (a Pod and a
 	// Deployment both named web) Build reports the later one.
 	byPos := func(x, y *folded) int { return comparePos(x.w.Pos, y.w.Pos) }
 	slices.SortStableFunc(tops, byPos)
 	slices.SortStableFunc(synths, byPos)
 	for _, f := range tops {
+		f.src.fold = nil
 		b.templateWarnings(f.src)
 		b.observe(f)
 		b.workloads = append(b.workloads, f.w)
