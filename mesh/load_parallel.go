@@ -179,7 +179,7 @@ func (b *Builder) decodeSources(srcs []source, workers, size int) []ErrorList {
 // worker is what one goroutine reuses from batch to batch.
 type worker struct {
 	parser fastParser
-	strs   interner
+	sh     shared
 }
 
 // decode decodes a batch of consecutive documents.
