@@ -28,8 +28,8 @@ func BenchmarkWhatIf(b *testing.B) {
 		name string
 		edit func(*mesh.Builder)
 	}{
-		{"strict-namespace", func(b *mesh.Builder) {
-			b.SetPeerAuthentication(mesh.PeerAuthentication{Ref: mesh.Ref{Kind: "PeerAuthentication", Namespace: ns, Name: "default"}, Mode: mesh.ModeStrict})
+		{"namespace-disable", func(b *mesh.Builder) {
+			b.SetPeerAuthentication(mesh.PeerAuthentication{Ref: mesh.Ref{Kind: "PeerAuthentication", Namespace: ns, Name: "default"}, Mode: mesh.ModeDisable})
 		}},
 		{"injection-disabled", func(b *mesh.Builder) { b.SetNamespaceLabel(ns, "istio-injection", "disabled") }},
 		{"sidecar-scope", func(b *mesh.Builder) {
