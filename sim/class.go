@@ -12,6 +12,8 @@ package sim
 // them all.
 
 import (
+	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,34 +35,38 @@ type classifier struct {
 	// (sidecar.go SidecarScope.DestinationRule), so a client's labels are
 	// read through them.
 	drSelectors map[string][]*mesh.DestinationRule
-	// authzNS holds the namespaces with an AuthorizationPolicy: a server
-	// there (or anywhere, for the root namespace) may read the client's
-	// identity and IP (DT5).
-	authzNS map[string]bool
-	// readsIP is true when a rule reads a client's pod IP: an
-	// AuthorizationPolicy with ipBlocks, remoteIpBlocks or a source.ip or
-	// remote.ip condition.
+	// clientPreds lists, per namespace, the predicates of its compiled
+	// AuthorizationPolicies that read the client (DT5): its certificate's
+	// SPIFFE identity (principals, namespaces, serviceAccounts,
+	// trustDomains, source.principal and source.namespace conditions) or
+	// its pod IP (ipBlocks, remoteIpBlocks, source.ip, remote.ip). A
+	// server of namespace n is subject to the policies of n and of the
+	// root namespace (authorization.go ListAuthorizationPolicies).
+	clientPreds map[string][]*pred
+	// readsIP is true when some predicate reads a client's pod IP.
 	readsIP bool
 }
 
 func newClassifier(e *engine) *classifier {
-	c := &classifier{e: e, drSelectors: map[string][]*mesh.DestinationRule{}, authzNS: map[string]bool{}}
+	c := &classifier{e: e, drSelectors: map[string][]*mesh.DestinationRule{}, clientPreds: map[string][]*pred{}}
 	for _, dr := range e.allDRs {
 		if dr.Selector != nil {
 			c.drSelectors[dr.Ref.Namespace] = append(c.drSelectors[dr.Ref.Namespace], dr)
 		}
 	}
-	for _, ap := range e.m.AuthorizationPolicies() {
-		c.authzNS[ap.Ref.Namespace] = true
-		for _, r := range ap.Rules {
-			for _, f := range r.From {
-				if len(f.IPBlocks)+len(f.NotIPBlocks)+len(f.RemoteIPBlocks)+len(f.NotRemoteIPBlocks) > 0 {
-					c.readsIP = true
-				}
-			}
-			for _, w := range r.When {
-				if w.Key == "source.ip" || w.Key == "remote.ip" {
-					c.readsIP = true
+	for _, ns := range slices.Sorted(maps.Keys(e.az.byNS)) {
+		for _, cp := range e.az.byNS[ns] {
+			for _, r := range cp.rules {
+				for _, list := range slices.Concat(r.perms, r.princs) {
+					for _, p := range list {
+						switch p.attr {
+						case attrSourceIP, attrRemoteIP:
+							c.readsIP = true
+							fallthrough
+						case attrPeer:
+							c.clientPreds[ns] = append(c.clientPreds[ns], p)
+						}
+					}
 				}
 			}
 		}
@@ -68,22 +74,55 @@ func newClassifier(e *engine) *classifier {
 	return c
 }
 
-// serverReadsClient reports whether the server side of a workload in one
-// of namespaces nss may read the client's identity (namespace, service
-// account) or IP: an AuthorizationPolicy of its namespace or of the root
-// namespace may apply to it (authorization.go ListAuthorizationPolicies).
-// Every other server-side rule decides by the server, the port and the
-// transport alone; a new one that reads the client must be added here.
-func (c *classifier) serverReadsClient(nss []string) bool {
-	if c.authzNS[c.e.cfg.RootNamespace] {
-		return true
+// identityView renders how the AuthorizationPolicies that may apply to a
+// server of one of namespaces nss see cl's identity: for every value of
+// every predicate that reads the client, whether cl's SPIFFE identity or
+// pod IP matches it ('1', '0', or 'u' for an unknown IP). Clients with
+// equal views meet equal decisions there, whatever their namespace or
+// service account; "" when no such predicate exists. Every other
+// server-side rule decides by the server, the port and the transport
+// alone; a new one that reads the client must be added here.
+func (c *classifier) identityView(cl *clientClass, nss []string) string {
+	var b strings.Builder
+	root := c.e.cfg.RootNamespace
+	for i, ns := range append([]string{root}, nss...) {
+		if i > 0 && ns == root {
+			continue
+		}
+		v, ok := cl.identity[ns]
+		if !ok {
+			v = c.identityBits(cl, ns)
+			cl.identity[ns] = v
+		}
+		b.WriteString(v)
 	}
-	for _, ns := range nss {
-		if c.authzNS[ns] {
-			return true
+	return b.String()
+}
+
+// identityBits renders the matches of cl's identity against the client
+// predicates of namespace ns's policies.
+func (c *classifier) identityBits(cl *clientClass, ns string) string {
+	preds := c.clientPreds[ns]
+	if len(preds) == 0 {
+		return ""
+	}
+	id := cl.rep.Identity(c.e.cfg.TrustDomain)
+	ip, ipErr := netip.ParseAddr(cl.ip)
+	var b []byte
+	for _, p := range preds {
+		for _, x := range slices.Concat(p.vals, p.not) {
+			switch {
+			case x.bad != nil:
+			case p.attr == attrPeer:
+				b = append(b, boolByte(x.str.match(id)))
+			case ipErr != nil:
+				b = append(b, 'u')
+			default:
+				b = append(b, boolByte(x.cidr.Contains(ip.Unmap())))
+			}
 		}
 	}
-	return false
+	return ns + ":" + string(b) + ";"
 }
 
 // clientClass is a set of workloads with one client signature, and what
@@ -105,9 +144,10 @@ type clientClass struct {
 	// listenerPorts are the ports of scope's egress listeners bound to a
 	// port that can see redirected traffic.
 	listenerPorts []uint32
-	drBits        string // which DestinationRule selectors of ns select the class
-	annotations   string // the outbound interception annotations, rendered
-	base          string // the part of every view that does not depend on the destination
+	drBits        string            // which DestinationRule selectors of ns select the class
+	identity      map[string]string // identityBits by namespace, memoised
+	annotations   string            // the outbound interception annotations, rendered
+	base          string            // the part of every view that does not depend on the destination
 }
 
 // clientSignature returns the signature of w as a client, and the parts the
@@ -142,7 +182,7 @@ type clientClass struct {
 // test comparing the matrix with a probe per pair fails otherwise.
 func (c *classifier) clientSignature(w *mesh.Workload) (sig string, cl *clientClass) {
 	e := c.e
-	cl = &clientClass{ns: w.ID.Namespace, rep: w, sa: w.ServiceAccount, appMTLS: w.AppMTLS}
+	cl = &clientClass{ns: w.ID.Namespace, rep: w, sa: w.ServiceAccount, appMTLS: w.AppMTLS, identity: map[string]string{}}
 	if cl.sa == "" {
 		cl.sa = "default"
 	}
@@ -232,9 +272,6 @@ type destContext struct {
 	// the destination: their clients look it up first (push_context.go
 	// destinationRule).
 	drNS map[string]bool
-	// identity is true when the server side may read the client's
-	// identity.
-	identity bool
 	// port is the destinations' port when some scope of the mesh has a
 	// port listener on it, else 0: such destinations are grouped by port.
 	port uint32
@@ -248,8 +285,6 @@ func (c *destContext) key() string {
 	b.WriteString(strings.Join(sortedKeys(c.names), ","))
 	b.WriteByte('|')
 	b.WriteString(strings.Join(sortedKeys(c.drNS), ","))
-	b.WriteByte('|')
-	b.WriteString(boolString(c.identity))
 	b.WriteByte('|')
 	b.WriteString(strconv.FormatUint(uint64(c.port), 10))
 	return b.String()
@@ -279,14 +314,15 @@ func sortedKeys(m map[string]bool) []string {
 //     preference for a client-namespace copy of a host or a
 //     DestinationRule lookup, and the DestinationRule selector bits
 //     there;
-//   - the client's identity and IP where the server side may read them.
+//   - how the AuthorizationPolicies of the servers see the client's
+//     identity and IP (identityView).
 //
 // Port listeners only play on their port (scope.go lookup). A scope with
 // an active port listener on the group's port is shared only by the
 // classes with the same scope (Sidecar and namespace): what its catch-all
 // adds on that port depends on what the port listener imports from the
 // whole registry (listener.go buildSidecarOutboundListeners, "locked").
-func (cl *clientClass) viewKey(g *destGroup) string {
+func (cl *clientClass) viewKey(cf *classifier, g *destGroup) string {
 	dc := g.ctx
 	var b strings.Builder
 	b.WriteString(cl.base)
@@ -316,9 +352,7 @@ func (cl *clientClass) viewKey(g *destGroup) string {
 		}
 	}
 	b.WriteByte('|')
-	if dc.identity {
-		b.WriteString(cl.ns + "/" + cl.sa + "/" + cl.ip)
-	}
+	b.WriteString(cf.identityView(cl, dc.nss))
 	return b.String()
 }
 

@@ -214,7 +214,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 	for _, cl := range m.classes {
 		row := make([]int32, len(m.groups))
 		for g, grp := range m.groups {
-			k := cl.viewKey(grp)
+			k := cl.viewKey(cf, grp)
 			v, ok := viewIDs[g][k]
 			if !ok {
 				v = int32(len(grp.reps))
@@ -554,7 +554,6 @@ func (m *Matrix) context(cf *classifier, d *destination) (*destContext, []string
 			}
 		}
 	}
-	dc.identity = cf.serverReadsClient(dc.nss)
 	return dc, needles
 }
 

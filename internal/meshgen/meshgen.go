@@ -41,8 +41,9 @@ type Objects struct {
 	PeerAuthentications []mesh.PeerAuthentication
 	DestinationRules    []mesh.DestinationRule
 	// AuthorizationPolicies are namespace-scoped: an ALLOW for the data
-	// tier from the namespace itself and one other, a DENY of one
-	// service account on one port.
+	// tier from the namespace itself and one of the next three, a DENY of
+	// the front-tier service account of one of the next three namespaces
+	// on one workload's first port.
 	AuthorizationPolicies []mesh.AuthorizationPolicy
 }
 
@@ -207,14 +208,14 @@ func Generate(o Options) *Objects {
 		if chance(0.1) || force(4) {
 			out.AuthorizationPolicies = append(out.AuthorizationPolicies, mesh.AuthorizationPolicy{Ref: ref("AuthorizationPolicy", ns, "data-from"),
 				Selector: map[string]string{"tier": "data"},
-				Rules:    []mesh.AuthzRule{{From: []mesh.AuthzSource{{Namespaces: []string{ns, nsName(r.IntN(nns))}}}}}})
+				Rules:    []mesh.AuthzRule{{From: []mesh.AuthzSource{{Namespaces: []string{ns, nsName((i + 1 + r.IntN(3)) % nns)}}}}}})
 		}
 		if chance(0.05) || force(5) {
 			k := r.IntN(len(apps))
 			out.AuthorizationPolicies = append(out.AuthorizationPolicies, mesh.AuthorizationPolicy{Ref: ref("AuthorizationPolicy", ns, "deny-front"),
 				Selector: map[string]string{"app": apps[k]}, Action: mesh.ActionDeny,
-				Rules: []mesh.AuthzRule{{From: []mesh.AuthzSource{{Principals: []string{"cluster.local/ns/" + nsName(r.IntN(nns)) + "/sa/sa-front"}}},
-					To: []mesh.AuthzOperation{{Ports: []string{"8080"}}}}}})
+				Rules: []mesh.AuthzRule{{From: []mesh.AuthzSource{{Principals: []string{"cluster.local/ns/" + nsName((i+1+r.IntN(3))%nns) + "/sa/sa-front"}}},
+					To: []mesh.AuthzOperation{{Ports: []string{fmt.Sprint(appPorts[k][0].ctrPort)}}}}}})
 		}
 
 		// Sidecars in about 30% of namespaces.
