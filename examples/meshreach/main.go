@@ -13,6 +13,8 @@
 //	meshreach paths -f PATH... SRC DST          lateral movement, hop by hop
 //	meshreach exposure -f PATH...               ports open to plaintext from outside
 //	meshreach groups -f PATH...                 workloads that all reach each other
+//	meshreach diff -f BEFORE... --after AFTER...  what changes between two mesh states
+//	meshreach whatif -f BASE... PATCH.yaml      what a patch would change
 //
 // The whole-mesh commands (matrix and after) write text, json, dot,
 // markdown, csv or html (-o).
@@ -20,7 +22,8 @@
 // Flags may come before or after the positional arguments, -f repeats and
 // takes files, directories or "-" for standard input. Every command takes
 // --help. check exits 0 when every expectation holds, 1 when one does not,
-// and 2 on bad input.
+// and 2 on bad input; diff and whatif exit 0 when nothing changes, 1 when
+// something does, and 2 on bad input.
 package main
 
 import (
@@ -60,6 +63,10 @@ Whole-mesh commands (-o text, json, dot, markdown, csv or html):
   exposure        workload ports that accept plaintext from outside the mesh
   groups          groups of workloads that can all reach each other
 
+What-if commands (-o text, json or markdown; exit 1 when something changes):
+  diff     meshreach diff -f BEFORE... --after AFTER...
+  whatif   meshreach whatif -f BASE... PATCH.yaml
+
 Run "meshreach COMMAND --help" for a command's flags and arguments.
 `
 
@@ -87,6 +94,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runExposure(rest, stdin, stdout, stderr)
 	case "groups":
 		return runGroups(rest, stdin, stdout, stderr)
+	case "diff":
+		return runDiff(rest, stdin, stdout, stderr)
+	case "whatif":
+		return runWhatIf(rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
