@@ -45,14 +45,26 @@ type classifier struct {
 	clientPreds map[string][]*pred
 	// readsIP is true when some predicate reads a client's pod IP.
 	readsIP bool
+	// drHosts are the DestinationRules' hosts, resolved, in allDRs order.
+	drHosts []string
+	// scopes interns Sidecar scopes by Sidecar and namespace, so that
+	// classes with one scope share its parsed listeners.
+	scopes map[scopeKey]*sidecarScope
+}
+
+type scopeKey struct {
+	sc *mesh.Sidecar
+	ns string
 }
 
 func newClassifier(e *engine) *classifier {
-	c := &classifier{e: e, drSelectors: map[string][]*mesh.DestinationRule{}, clientPreds: map[string][]*pred{}}
+	c := &classifier{e: e, drSelectors: map[string][]*mesh.DestinationRule{}, clientPreds: map[string][]*pred{},
+		scopes: map[scopeKey]*sidecarScope{}}
 	for _, dr := range e.allDRs {
 		if dr.Selector != nil {
 			c.drSelectors[dr.Ref.Namespace] = append(c.drSelectors[dr.Ref.Namespace], dr)
 		}
+		c.drHosts = append(c.drHosts, resolveDRHost(dr.Host, dr.Ref.Namespace, e.cfg.DomainSuffix))
 	}
 	for _, ns := range slices.Sorted(maps.Keys(e.az.byNS)) {
 		for _, cp := range e.az.byNS[ns] {
@@ -108,6 +120,7 @@ func (c *classifier) identityBits(cl *clientClass, ns string) string {
 	}
 	id := cl.rep.Identity(c.e.cfg.TrustDomain)
 	ip, ipErr := netip.ParseAddr(cl.ip)
+	ip = ip.Unmap()
 	var b []byte
 	for _, p := range preds {
 		for _, x := range slices.Concat(p.vals, p.not) {
@@ -118,7 +131,7 @@ func (c *classifier) identityBits(cl *clientClass, ns string) string {
 			case ipErr != nil:
 				b = append(b, 'u')
 			default:
-				b = append(b, boolByte(x.cidr.Contains(ip.Unmap())))
+				b = append(b, boolByte(x.cidr.Contains(ip)))
 			}
 		}
 	}
@@ -208,6 +221,12 @@ func (c *classifier) clientSignature(w *mesh.Workload) (sig string, cl *clientCl
 		// Sidecar scope, interception and DestinationRules apply only to a
 		// client with a sidecar.
 		cl.scope = e.scopeFor(w)
+		k := scopeKey{cl.scope.sc, cl.ns}
+		if sc, ok := c.scopes[k]; ok {
+			cl.scope = sc
+		} else {
+			c.scopes[k] = cl.scope
+		}
 		if cl.scope.sc != nil {
 			field("sidecar", cl.scope.sc.Ref.Namespace+"/"+cl.scope.sc.Ref.Name)
 		}
@@ -373,6 +392,9 @@ func (g *destGroup) hostView(hc *hostClass) string {
 	if hc == nil {
 		return "-"
 	}
+	if v, ok := g.views[hc]; ok {
+		return v
+	}
 	var parts []string
 	for _, h := range hc.all {
 		if g.relevant(h) {
@@ -385,7 +407,9 @@ func (g *destGroup) hostView(hc *hostClass) string {
 		}
 	}
 	slices.Sort(parts)
-	return strings.Join(slices.Compact(parts), ",")
+	v := strings.Join(slices.Compact(parts), ",")
+	g.views[hc] = v
+	return v
 }
 
 // relevant reports whether egress host entry h may decide the import of

@@ -29,11 +29,12 @@ type destination struct {
 type destGroup struct {
 	ctx   *destContext
 	dests []int32
-	hosts []string        // the registry hosts its destinations may be, sorted
-	rel   map[string]bool // relevant, memoised
-	reps  []int32         // per view: the class whose representative is probed
-	res   [][]int32       // per view, per destination of the group: result id
-	gv    int32           // the id of view 0 among all (group, view) pairs
+	hosts []string              // the registry hosts its destinations may be, sorted
+	rel   map[string]bool       // relevant, memoised
+	views map[*hostClass]string // hostView, memoised
+	reps  []int32               // per view: the class whose representative is probed
+	res   [][]int32             // per view, per destination of the group: result id
+	gv    int32                 // the id of view 0 among all (group, view) pairs
 }
 
 // slot is one (destination, node, port) a verdict may have a result for.
@@ -193,7 +194,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 		if !ok {
 			g = int32(len(m.groups))
 			groupOf[k] = g
-			m.groups = append(m.groups, &destGroup{ctx: dc, rel: map[string]bool{}})
+			m.groups = append(m.groups, &destGroup{ctx: dc, rel: map[string]bool{}, views: map[*hostClass]string{}})
 		}
 		grp := m.groups[g]
 		d.group, d.local = g, int32(len(grp.dests))
@@ -541,12 +542,12 @@ func (m *Matrix) context(cf *classifier, d *destination) (*destContext, []string
 		dc.names[n] = true
 	}
 	dc.names[e.cfg.RootNamespace] = true
-	for _, dr := range e.allDRs {
+	for i, dr := range e.allDRs {
 		ns := dr.Ref.Namespace
 		if nss[ns] || ns == e.cfg.RootNamespace {
 			names(dr.ExportTo)
 		}
-		host := resolveDRHost(dr.Host, ns, e.cfg.DomainSuffix)
+		host := cf.drHosts[i]
 		for _, n := range needles {
 			if drMayMatch(host, n) {
 				dc.drNS[ns] = true
