@@ -28,18 +28,19 @@ const (
 	Downgraded
 	// Opened: the default outcome was not allowed and now is.
 	Opened
-	// Loosened: the default outcome is the same, but the endpoint now
-	// accepts a transport from this client it refused (Cell.Accepts), or
-	// more can flow (Cell.Transports).
+	// Loosened: plaintext can now reach the endpoint from this client
+	// where it could not: the endpoint accepts it (Cell.Accepts) or the
+	// client can send it (Cell.Transports).
 	Loosened
-	// Tightened: the default outcome is the same, but the endpoint refuses
-	// a transport it accepted, or less can flow.
-	Tightened
 	// Upgraded: allowed before and after, on a stronger transport.
 	Upgraded
-	// Rerouted: denied before and after, but differently: undecided ↔
-	// deny, or another transport sent.
-	Rerouted
+	// Tightened: plaintext from this client is no longer accepted, or can
+	// no longer be sent.
+	Tightened
+	// Changed: something else differs: undecided ↔ deny, the transport a
+	// denied connection sends, or only the mTLS answer (the client gained
+	// or lost a mesh identity, or the endpoint stopped terminating mTLS).
+	Changed
 	// Removed: the cell exists only before: its client, its endpoint, or
 	// the Service or ServiceEntry port is gone (or no longer leads there).
 	Removed
@@ -48,9 +49,9 @@ const (
 )
 
 // ChangeKinds lists every kind, most severe first.
-var ChangeKinds = []ChangeKind{Broken, Downgraded, Opened, Loosened, Tightened, Upgraded, Rerouted, Removed, Added}
+var ChangeKinds = []ChangeKind{Broken, Downgraded, Opened, Loosened, Upgraded, Tightened, Changed, Removed, Added}
 
-var changeKindNames = [...]string{"", "broken", "downgraded", "opened", "loosened", "tightened", "upgraded", "rerouted", "removed", "added"}
+var changeKindNames = [...]string{"", "broken", "downgraded", "opened", "loosened", "upgraded", "tightened", "changed", "removed", "added"}
 
 // String returns the kind's lower-case name ("broken", "downgraded", …).
 func (k ChangeKind) String() string {
@@ -121,14 +122,21 @@ func classify(b, a Cell) ChangeKind {
 		return Downgraded
 	case !bo.Allowed && ao.Allowed:
 		return Opened
-	case gained(b.Accepts, a.Accepts) || gained(b.Transports, a.Transports):
+	case plainGained(b, a):
 		return Loosened
-	case gained(a.Accepts, b.Accepts) || gained(a.Transports, b.Transports):
-		return Tightened
 	case bo.Allowed && ao.Allowed && strength(ao.Transport) > strength(bo.Transport):
 		return Upgraded
+	case plainGained(a, b):
+		return Tightened
 	}
-	return Rerouted
+	return Changed
+}
+
+// plainGained reports whether plaintext from the client reaches the
+// endpoint in a and not in b: accepted, or sent.
+func plainGained(b, a Cell) bool {
+	p := TransportSetOf(Plaintext)
+	return gained(b.Accepts&p, a.Accepts&p) || gained(b.Transports&p, a.Transports&p)
 }
 
 // gained reports whether to has a member from lacks.

@@ -22,10 +22,10 @@ answers changed, classified (most severe first):
   broken      was allowed, now denied (or undecided)
   downgraded  allowed, on a weaker transport (mtls -> tls -> plaintext)
   opened      was denied, now allowed
-  loosened    same outcome; the endpoint accepts a transport it refused
-  tightened   same outcome; the endpoint refuses a transport it accepted
+  loosened    plaintext now reaches the endpoint from this client
   upgraded    allowed, on a stronger transport
-  rerouted    denied before and after, differently
+  tightened   plaintext from this client no longer reaches it
+  changed     something else: undecided <-> deny, or only the mTLS answer
   removed     the client, endpoint or port exists only before
   added       ... only after
 
