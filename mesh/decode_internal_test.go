@@ -2,12 +2,22 @@ package mesh
 
 import (
 	"bytes"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	networking "istio.io/api/networking/v1alpha3"
+	security "istio.io/api/security/v1beta1"
 )
 
 // TestDNS1123Label compares the label check with Kubernetes' expression
@@ -111,4 +121,222 @@ func splitDocumentsRef(src []byte) []chunk {
 	}
 	flush(len(src))
 	return out
+}
+
+// protoKinds are the messages decodeProto fills, with whether the CRD's
+// stricter typing applies (not to the mesh config).
+var protoKinds = []struct {
+	kind string
+	msg  func() proto.Message
+	crd  bool
+}{
+	{"Sidecar", func() proto.Message { return &networking.Sidecar{} }, true},
+	{"DestinationRule", func() proto.Message { return &networking.DestinationRule{} }, true},
+	{"ServiceEntry", func() proto.Message { return &networking.ServiceEntry{} }, true},
+	{"PeerAuthentication", func() proto.Message { return &security.PeerAuthentication{} }, true},
+	{"AuthorizationPolicy", func() proto.Message { return &security.AuthorizationPolicy{} }, true},
+	{"MeshConfig", func() proto.Message { return &meshconfig.MeshConfig{} }, false},
+}
+
+// checkProtoSet walks node as the spec of protoKinds[k] and, when the walk
+// accepts it and setMessage does not give up, checks that setMessage gives
+// protojson's message. It reports whether setMessage was used.
+func checkProtoSet(t *testing.T, k int, node *yaml.Node) bool {
+	t.Helper()
+	pk := protoKinds[k]
+	newObj := func() *obj {
+		visits := 0
+		return &obj{doc: &doc{file: "f.yaml", index: 1, visits: &visits}}
+	}
+	o := newObj()
+	direct := pk.msg()
+	(&protoWalk{o: o, nodes: map[string]*yaml.Node{}, crd: pk.crd}).message(node, direct.ProtoReflect().Descriptor(), "spec", 0)
+	if o.failed() {
+		return false
+	}
+	if !o.setMessage(node, direct.ProtoReflect(), 0) || o.failed() {
+		return false
+	}
+	viaJSON := pk.msg()
+	oj := newObj()
+	oj.decodeProtoJSON(node, "spec", viaJSON)
+	if oj.failed() {
+		t.Fatalf("%s: setMessage accepted what protojson rejects: %v", pk.kind, oj.errs[0])
+	}
+	if !proto.Equal(direct, viaJSON) {
+		t.Fatalf("%s: setMessage gave\n%v\nprotojson gave\n%v", pk.kind, direct, viaJSON)
+	}
+	return true
+}
+
+// specOf returns the spec node of an Istio document and its protoKinds
+// index, or the root as a mesh config.
+func specOf(root *yaml.Node) (*yaml.Node, int) {
+	if len(root.Content) == 0 {
+		return nil, 0
+	}
+	top := deref(root.Content[0])
+	kind := deref(lookup(top, "kind"))
+	spec := lookup(top, "spec")
+	for i, pk := range protoKinds {
+		if kind != nil && kind.Value == pk.kind && spec != nil {
+			return spec, i
+		}
+	}
+	return top, len(protoKinds) - 1
+}
+
+// TestProtoSetFixtures compares setMessage with protojson on every Istio
+// spec of the fixtures.
+func TestProtoSetFixtures(t *testing.T) {
+	t.Parallel()
+	direct := 0
+	err := filepath.WalkDir("testdata", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !isManifestName(e.Name()) {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, c := range splitDocuments(src) {
+			var root yaml.Node
+			if parseYAML(c.text, &root) != nil {
+				continue
+			}
+			if n, k := specOf(&root); n != nil && k < len(protoKinds)-1 && checkProtoSet(t, k, n) {
+				direct++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if direct < 20 {
+		t.Errorf("setMessage decoded %d fixture specs, want most of the valid ones", direct)
+	}
+}
+
+// FuzzProtoSet checks on arbitrary specs that setMessage either gives up
+// or gives protojson's message.
+func FuzzProtoSet(f *testing.F) {
+	_ = filepath.WalkDir("testdata", func(path string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && isManifestName(e.Name()) {
+			if src, err := os.ReadFile(path); err == nil {
+				for _, c := range splitDocuments(src) {
+					f.Add(c.text)
+				}
+			}
+		}
+		return nil
+	})
+	f.Add([]byte("kind: PeerAuthentication\nspec: {portLevelMtls: {'8080': {mode: STRICT}, '08080': {}}}\n"))
+	f.Add([]byte("kind: ServiceEntry\nspec: {ports: [{number: '80', targetPort: 0x50, name: a}], location: 1}\n"))
+	f.Add([]byte("rootNamespace: x\nenableAutoMtls: false\noutboundTrafficPolicy: {}\ndefaultConfig: {concurrency: '2'}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		var root yaml.Node
+		if parseYAML(src, &root) != nil {
+			return
+		}
+		if n, k := specOf(&root); n != nil {
+			checkProtoSet(t, k, n)
+		}
+	})
+}
+
+// randomSpec writes a random YAML value for md: some of its fields (by
+// JSON or proto name), with values of every spelling that the walk and
+// protojson may read differently (integers in hex, as strings, with a
+// sign or leading zero, floats, YAML 1.1 booleans, nulls, empty
+// collections, enum names and numbers).
+func randomSpec(r *rand.Rand, b *strings.Builder, md protoreflect.MessageDescriptor, depth int) {
+	scalars := []string{"1", "'1'", "0x10", "-1", "+2", "1.0", "1.5", "1_0", "'01'", "'+1'", "4294967296", "true", "yes", "null", "~",
+		"{}", "[]", "x", "'x'", "\"\\u00e9\"", "1s", "'1.5s'", "2024-01-01T00:00:00Z", "0", "''"}
+	fields := md.Fields()
+	if fields.Len() == 0 || depth > 3 {
+		b.WriteString("{}")
+		return
+	}
+	b.WriteString("{")
+	for i := range 1 + r.IntN(4) {
+		fd := fields.Get(r.IntN(fields.Len()))
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		name := fd.JSONName()
+		if r.IntN(4) == 0 {
+			name = string(fd.Name())
+		}
+		b.WriteString(name + ": ")
+		value := func(fd protoreflect.FieldDescriptor) {
+			switch {
+			case r.IntN(8) == 0:
+				b.WriteString(scalars[r.IntN(len(scalars))])
+			case fd.Kind() == protoreflect.MessageKind:
+				randomSpec(r, b, fd.Message(), depth+1)
+			case fd.Kind() == protoreflect.EnumKind && r.IntN(2) == 0:
+				vals := fd.Enum().Values()
+				v := vals.Get(r.IntN(vals.Len()))
+				if r.IntN(3) == 0 {
+					b.WriteString(strconv.Itoa(int(v.Number())))
+				} else {
+					b.WriteString(string(v.Name()))
+				}
+			default:
+				b.WriteString(scalars[r.IntN(len(scalars))])
+			}
+		}
+		switch {
+		case fd.IsMap():
+			b.WriteString("{")
+			for j := range r.IntN(3) {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString([]string{"'1'", "'01'", "'+1'", "a", "'true'", "'-2'", "'4294967296'"}[r.IntN(7)] + ": ")
+				value(fd.MapValue())
+			}
+			b.WriteString("}")
+		case fd.IsList():
+			b.WriteString("[")
+			for j := range r.IntN(3) {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				value(fd)
+			}
+			b.WriteString("]")
+		default:
+			value(fd)
+		}
+	}
+	b.WriteString("}")
+}
+
+// TestProtoSetRandom compares setMessage with protojson on random specs of
+// every kind.
+func TestProtoSetRandom(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	n, direct := 3000, 0
+	if testing.Short() {
+		n = 300
+	}
+	for i := range n {
+		k := i % len(protoKinds)
+		var b strings.Builder
+		randomSpec(r, &b, protoKinds[k].msg().ProtoReflect().Descriptor(), 0)
+		var root yaml.Node
+		if err := parseYAML([]byte(b.String()), &root); err != nil {
+			t.Fatalf("random spec %q: %v", b.String(), err)
+		}
+		if checkProtoSet(t, k, root.Content[0]) {
+			direct++
+		}
+	}
+	if direct < n/20 {
+		t.Errorf("setMessage decoded %d of %d random specs, want at least 5%%", direct, n)
+	}
+	t.Logf("setMessage decoded %d of %d random specs", direct, n)
 }

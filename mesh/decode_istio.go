@@ -352,9 +352,24 @@ func (w *protoWalk) anyValue(n *yaml.Node, path string, depth int) {
 	}
 }
 
-// decodeProto decodes a checked node into msg through its JSON form.
+// decodeProto decodes a checked node into msg: straight from the nodes
+// when setMessage can (decode_proto.go), else through its JSON form with
+// protojson.
 func (o *obj) decodeProto(n *yaml.Node, path string, msg proto.Message) {
 	// The walk already charged these nodes to the document's budget.
+	visits, nerrs, budget := *o.doc.visits, len(o.errs), o.budget
+	ok := o.setMessage(n, msg.ProtoReflect(), 0)
+	*o.doc.visits = visits
+	if ok && len(o.errs) == nerrs {
+		return
+	}
+	o.errs, o.budget = o.errs[:nerrs], budget
+	proto.Reset(msg)
+	o.decodeProtoJSON(n, path, msg)
+}
+
+// decodeProtoJSON decodes a checked node into msg through its JSON form.
+func (o *obj) decodeProtoJSON(n *yaml.Node, path string, msg proto.Message) {
 	visits := *o.doc.visits
 	js, err := o.appendJSON(nil, n, 0)
 	*o.doc.visits = visits

@@ -835,38 +835,30 @@ func (p *fastParser) flowItem(key bool) *yaml.Node {
 
 // plainTag is the tag yaml.v3 resolves for a plain scalar (resolve.go
 // resolve with an empty tag): null, bool, int, float, timestamp, merge or
-// str.
+// str. The words are those of resolve's resolveMap, which it consults
+// first for every scalar that starts with one of their first characters.
 func plainTag(v string) string {
-	if v == "" {
+	switch v {
+	case "":
 		return "!!null"
+	case "true", "True", "TRUE", "false", "False", "FALSE":
+		return "!!bool"
+	case "~", "null", "Null", "NULL":
+		return "!!null"
+	case "<<":
+		return "!!merge"
+	case ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF":
+		return "!!float"
 	}
 	switch c := v[0]; {
 	case c == '+' || c == '-' || c >= '0' && c <= '9':
-		if t, ok := specialPlain[v]; ok {
-			return t
-		}
 		return numberTag(v)
 	case c == '.':
-		if t, ok := specialPlain[v]; ok {
-			return t
-		}
 		if _, err := strconv.ParseFloat(v, 64); err == nil {
 			return "!!float"
 		}
-	case strings.IndexByte("yYnNtTfFoO~<", c) >= 0:
-		if t, ok := specialPlain[v]; ok {
-			return t
-		}
 	}
 	return "!!str"
-}
-
-var specialPlain = map[string]string{
-	"true": "!!bool", "True": "!!bool", "TRUE": "!!bool", "false": "!!bool", "False": "!!bool", "FALSE": "!!bool",
-	"~": "!!null", "null": "!!null", "Null": "!!null", "NULL": "!!null",
-	".nan": "!!float", ".NaN": "!!float", ".NAN": "!!float", ".inf": "!!float", ".Inf": "!!float", ".INF": "!!float",
-	"+.inf": "!!float", "+.Inf": "!!float", "+.INF": "!!float", "-.inf": "!!float", "-.Inf": "!!float", "-.INF": "!!float",
-	"<<": "!!merge",
 }
 
 var yamlStyleFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)

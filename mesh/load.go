@@ -236,7 +236,7 @@ type chunk struct {
 // directives (%YAML, %TAG) stay with the document they precede.
 func splitDocuments(src []byte) []chunk {
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
-	var out []chunk
+	out := make([]chunk, 0, bytes.Count(src, []byte("\n---"))+1) // about one per marker
 	start, startLine, line := 0, 1, 1
 	content, directive := false, false
 	flush := func(end int) {

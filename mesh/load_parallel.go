@@ -115,9 +115,15 @@ func (b *Builder) decodeSources(srcs []source, workers, size int) []ErrorList {
 	if b.manifests == nil {
 		b.manifests = &manifestState{}
 	}
-	var jobs []job
+	chunks := make([][]chunk, len(srcs))
+	n := 0
 	for i, s := range srcs {
-		for _, c := range splitDocuments(s.src) {
+		chunks[i] = splitDocuments(s.src)
+		n += len(chunks[i])
+	}
+	jobs := make([]job, 0, n)
+	for i, cs := range chunks {
+		for _, c := range cs {
 			jobs = append(jobs, job{file: i, c: c})
 		}
 	}
