@@ -40,10 +40,9 @@ type doc struct {
 }
 
 // shared is what the documents one goroutine decodes share: copies of the
-// strings the model keeps, field paths, and room for mapping keys.
+// strings the model keeps, and room for mapping keys.
 type shared struct {
 	strs  interner
-	paths pathCache
 	pairs []pair // mapping keys of the current document
 }
 
@@ -501,54 +500,51 @@ func join(path, name string) string {
 
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-// pathCache holds the field paths built for the objects of a run of
-// documents, which repeat from object to object
-// ("spec.template.spec.containers[0].ports[1]"). The zero value is ready.
-type pathCache struct{ m map[pathKey]string }
-
-type pathKey struct {
+// at is a field path built only when a problem is reported: base joined
+// with name, or with index i when name is "" (join and index).
+type at struct {
 	base, name string
-	i          int // an index, when name is ""
+	i          int
 }
 
-// maxPaths bounds a cache; input with ever new keys gets fresh strings.
-const maxPaths = 1 << 12
-
-// get returns the path k stands for, which build builds afresh.
-func (c *pathCache) get(k pathKey, build func() string) string {
-	if s, ok := c.m[k]; ok {
-		return s
+func (a at) String() string {
+	if a.name == "" {
+		return index(a.base, a.i)
 	}
-	s := build()
-	if len(c.m) < maxPaths {
-		if c.m == nil {
-			c.m = map[pathKey]string{}
+	return join(a.base, a.name)
+}
+
+// The …At helpers take the success path of str, boolean, integer,
+// intOrName and protocol without building the path, and otherwise call
+// them with it, so what they report is the same.
+
+func (o *obj) strAt(n *yaml.Node, a at) (string, bool) {
+	if v := deref(n); isNull(v) {
+		return "", false
+	} else if v.Kind == yaml.ScalarNode && kindOf(v) == kindString {
+		return o.keep(v.Value), true
+	}
+	return o.str(n, a.String())
+}
+
+func (o *obj) booleanAt(n *yaml.Node, a at) (bool, bool) {
+	if v := deref(n); isNull(v) {
+		return false, false
+	} else if v.Kind == yaml.ScalarNode && kindOf(v) == kindBool {
+		return parseBool(v.Value), true
+	}
+	return o.boolean(n, a.String())
+}
+
+func (o *obj) integerAt(n *yaml.Node, a at, lo, hi int64, want string) (int64, bool) {
+	if v := deref(n); isNull(v) {
+		return 0, false
+	} else if v.Kind == yaml.ScalarNode && kindOf(v) == kindInt {
+		if i, err := strconv.ParseInt(v.Value, 0, 64); err == nil && i >= lo && i <= hi {
+			return i, true
 		}
-		k.base, k.name = strings.Clone(k.base), strings.Clone(k.name)
-		c.m[k] = s
 	}
-	return s
-}
-
-// join is join through the document's path cache.
-func (o *obj) join(path, name string) string {
-	if o.doc.sh == nil {
-		return join(path, name)
-	}
-	return o.doc.sh.paths.get(pathKey{base: path, name: name, i: -1}, func() string {
-		if path == "" {
-			return strings.Clone(name) // a part of the document
-		}
-		return join(path, name)
-	})
-}
-
-// index is index through the document's path cache.
-func (o *obj) index(path string, i int) string {
-	if o.doc.sh == nil {
-		return index(path, i)
-	}
-	return o.doc.sh.paths.get(pathKey{base: path, i: i}, func() string { return index(path, i) })
+	return o.integer(n, a.String(), lo, hi, want)
 }
 
 // appendJSON converts a YAML node to JSON with the same typing rules as

@@ -3,6 +3,7 @@ package mesh
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -266,27 +267,27 @@ func keySet(keys ...string) map[string]bool {
 func (o *obj) meta(n *yaml.Node, path string) meta {
 	m := meta{node: deref(n), path: path}
 	for _, p := range o.mapping(n, path) {
-		fp := o.join(path, p.key)
+		fp := at{base: path, name: p.key}
 		switch p.key {
 		case "name":
-			m.name, _ = o.str(p.v, fp)
+			m.name, _ = o.strAt(p.v, fp)
 		case "namespace":
-			if s, ok := o.str(p.v, fp); ok {
+			if s, ok := o.strAt(p.v, fp); ok {
 				m.namespace = s
 				if s != "" && !isDNS1123Label(s) {
-					o.fail(p.v, fp, fmt.Errorf("%w %q (want a lower-case RFC 1123 label)", ErrInvalidValue, s))
+					o.fail(p.v, fp.String(), fmt.Errorf("%w %q (want a lower-case RFC 1123 label)", ErrInvalidValue, s))
 				}
 			}
 		case "uid":
-			m.uid, _ = o.str(p.v, fp)
+			m.uid, _ = o.strAt(p.v, fp)
 		case "labels":
-			m.labels = o.strMap(p.v, fp)
+			m.labels = o.strMap(p.v, fp.String())
 		case "annotations":
-			m.annotations = o.strMap(p.v, fp)
+			m.annotations = o.strMap(p.v, fp.String())
 		case "creationTimestamp":
-			m.created = o.timestamp(p.v, fp)
+			m.created = o.timestamp(p.v, fp.String())
 		case "ownerReferences":
-			m.owner = o.owners(p.v, fp)
+			m.owner = o.owners(p.v, fp.String())
 		default:
 			if !objectMetaKeys[p.key] {
 				o.unknown(p, path)
@@ -301,20 +302,20 @@ func (o *obj) meta(n *yaml.Node, path string) meta {
 func (o *obj) owners(n *yaml.Node, path string) *ownerRef {
 	var ctrl *ownerRef
 	for i, it := range o.list(n, path) {
-		ip := o.index(path, i)
+		ip := index(path, i)
 		var r ownerRef
 		isCtrl := false
 		for _, p := range o.mapping(it, ip) {
-			fp := o.join(ip, p.key)
+			fp := at{base: ip, name: p.key}
 			switch p.key {
 			case "kind":
-				r.kind, _ = o.str(p.v, fp)
+				r.kind, _ = o.strAt(p.v, fp)
 			case "name":
-				r.name, _ = o.str(p.v, fp)
+				r.name, _ = o.strAt(p.v, fp)
 			case "uid":
-				r.uid, _ = o.str(p.v, fp)
+				r.uid, _ = o.strAt(p.v, fp)
 			case "controller":
-				isCtrl, _ = o.boolean(p.v, fp)
+				isCtrl, _ = o.booleanAt(p.v, fp)
 			case "apiVersion", "blockOwnerDeletion":
 			default:
 				o.unknown(p, ip)
@@ -411,24 +412,24 @@ func (d *decoder) service(o *obj, n *yaml.Node, top []pair, m *meta) {
 	s := Service{Ref: o.ref, Annotations: m.annotations, Labels: m.labels, Pos: m.pos}
 	if p, ok := find(top, "spec"); ok {
 		for _, q := range o.mapping(p.v, "spec") {
-			fp := o.join("spec", q.key)
+			fp := at{base: "spec", name: q.key}
 			switch q.key {
 			case "selector":
 				// An empty selector is no selector: "If empty or not
 				// present, the service is assumed to have an external
 				// process managing its endpoints" (core/v1 ServiceSpec).
-				if sel := o.strMap(q.v, fp); len(sel) > 0 {
+				if sel := o.strMap(q.v, fp.String()); len(sel) > 0 {
 					s.Selector = sel
 				}
 			case "clusterIP":
-				ip, _ := o.str(q.v, fp)
+				ip, _ := o.strAt(q.v, fp)
 				if ip == "None" {
 					s.Headless = true
 				} else {
 					s.ClusterIP = ip
 				}
 			case "ports":
-				s.Ports = o.servicePorts(q.v, fp)
+				s.Ports = o.servicePorts(q.v, fp.String())
 			default:
 				if !serviceSpecKeys[q.key] {
 					o.unknown(q, "spec")
@@ -478,25 +479,25 @@ func (o *obj) servicePorts(n *yaml.Node, path string) []ServicePort {
 	out := make([]ServicePort, 0, len(items))
 	names := map[string]bool{}
 	for i, it := range items {
-		ip := o.index(path, i)
+		ip := index(path, i)
 		sp := ServicePort{Protocol: "TCP"}
 		hasPort := false
 		for _, p := range o.mapping(it, ip) {
-			fp := o.join(ip, p.key)
+			fp := at{base: ip, name: p.key}
 			switch p.key {
 			case "name":
-				sp.Name, _ = o.str(p.v, fp)
+				sp.Name, _ = o.strAt(p.v, fp)
 			case "port":
-				v, ok := o.integer(p.v, fp, 1, 65535, "a port number 1..65535")
+				v, ok := o.integerAt(p.v, fp, 1, 65535, "a port number 1..65535")
 				sp.Port, hasPort = uint32(v), ok
 			case "targetPort":
-				sp.TargetPort, sp.TargetName = o.intOrName(p.v, fp)
+				sp.TargetPort, sp.TargetName = o.intOrNameAt(p.v, fp)
 			case "protocol":
-				sp.Protocol = o.protocol(p.v, fp)
+				sp.Protocol = o.protocolAt(p.v, fp)
 			case "appProtocol":
-				sp.AppProtocol, _ = o.str(p.v, fp)
+				sp.AppProtocol, _ = o.strAt(p.v, fp)
 			case "nodePort":
-				o.integer(p.v, fp, 0, 65535, "a port number")
+				o.integerAt(p.v, fp, 0, 65535, "a port number")
 			default:
 				o.unknown(p, ip)
 			}
@@ -536,6 +537,25 @@ func (o *obj) intOrName(n *yaml.Node, path string) (uint32, string) {
 	return uint32(v), ""
 }
 
+// intOrNameAt is intOrName building the path only for a problem.
+func (o *obj) intOrNameAt(n *yaml.Node, a at) (uint32, string) {
+	if v := deref(n); isNull(v) {
+		return 0, ""
+	} else if v.Kind == yaml.ScalarNode {
+		switch kindOf(v) {
+		case kindString:
+			if isPortName(v.Value) {
+				return 0, o.keep(v.Value)
+			}
+		case kindInt:
+			if i, err := strconv.ParseInt(v.Value, 0, 64); err == nil && i >= 1 && i <= 65535 {
+				return uint32(i), ""
+			}
+		}
+	}
+	return o.intOrName(n, a.String())
+}
+
 func isPortName(s string) bool {
 	if len(s) == 0 || len(s) > 15 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
 		return false
@@ -566,6 +586,19 @@ func (o *obj) protocol(n *yaml.Node, path string) string {
 	}
 	o.fail(deref(n), path, fmt.Errorf("%w %q (want TCP, UDP or SCTP)", ErrInvalidValue, s))
 	return s
+}
+
+// protocolAt is protocol building the path only for a problem.
+func (o *obj) protocolAt(n *yaml.Node, a at) string {
+	if v := deref(n); isNull(v) {
+		return "TCP"
+	} else if v.Kind == yaml.ScalarNode && kindOf(v) == kindString {
+		switch v.Value {
+		case "TCP", "UDP", "SCTP":
+			return o.keep(v.Value)
+		}
+	}
+	return o.protocol(n, a.String())
 }
 
 // podTemplate is the modelled part of a pod template (or of a Pod).
@@ -641,13 +674,13 @@ func (o *obj) controllerSpec(kind string, n *yaml.Node, path string) podTemplate
 	var t podTemplate
 	found := false
 	for _, p := range o.mapping(n, path) {
-		fp := o.join(path, p.key)
 		switch {
 		case p.key == "template" && kind != "CronJob":
-			t, found = o.templateSpec(p.v, fp), true
+			t, found = o.templateSpec(p.v, join(path, p.key)), true
 		case p.key == "jobTemplate" && kind == "CronJob":
+			fp := join(path, p.key)
 			for _, q := range o.mapping(p.v, fp) {
-				qp := o.join(fp, q.key)
+				qp := join(fp, q.key)
 				switch q.key {
 				case "metadata":
 					o.meta(q.v, qp)
@@ -675,40 +708,41 @@ func (o *obj) controllerSpec(kind string, n *yaml.Node, path string) podTemplate
 
 // templateSpec decodes a PodTemplateSpec.
 func (o *obj) templateSpec(n *yaml.Node, path string) podTemplate {
-	m := meta{path: o.join(path, "metadata")}
+	m := meta{path: join(path, "metadata")}
 	var spec *yaml.Node
 	for _, p := range o.mapping(n, path) {
 		switch p.key {
 		case "metadata":
-			m = o.meta(p.v, o.join(path, p.key))
+			m = o.meta(p.v, m.path)
 		case "spec":
 			spec = p.v
 		default:
 			o.unknown(p, path)
 		}
 	}
-	return o.podSpec(spec, o.join(path, "spec"), &m)
+	return o.podSpec(spec, join(path, "spec"), &m)
 }
 
 // podSpec decodes a PodSpec; m holds the pod's (or template's) metadata.
 func (o *obj) podSpec(n *yaml.Node, path string, m *meta) podTemplate {
 	t := podTemplate{labels: m.labels, annotations: m.annotations}
 	for _, p := range o.mapping(n, path) {
-		fp := o.join(path, p.key)
+		fp := at{base: path, name: p.key}
 		switch p.key {
 		case "serviceAccountName":
-			if s, ok := o.str(p.v, fp); ok && s != "" {
+			if s, ok := o.strAt(p.v, fp); ok && s != "" {
 				t.serviceAccount = s
 			}
 		case "serviceAccount": // deprecated alias, used when the name is unset
-			if s, ok := o.str(p.v, fp); ok && t.serviceAccount == "" {
+			if s, ok := o.strAt(p.v, fp); ok && t.serviceAccount == "" {
 				t.serviceAccount = s
 			}
 		case "hostNetwork":
-			t.hostNetwork, _ = o.boolean(p.v, fp)
+			t.hostNetwork, _ = o.booleanAt(p.v, fp)
 		case "containers":
+			fp := fp.String()
 			for i, c := range o.list(p.v, fp) {
-				name, ports := o.container(c, o.index(fp, i))
+				name, ports := o.container(c, index(fp, i))
 				t.containers++
 				if name == proxyContainer {
 					t.proxy = true
@@ -719,8 +753,9 @@ func (o *obj) podSpec(n *yaml.Node, path string, m *meta) podTemplate {
 		case "initContainers":
 			// Native sidecars (Istio's ENABLE_NATIVE_SIDECARS) run
 			// istio-proxy as a restartable init container.
+			fp := fp.String()
 			for i, c := range o.list(p.v, fp) {
-				if name, _ := o.container(c, o.index(fp, i)); name == proxyContainer {
+				if name, _ := o.container(c, index(fp, i)); name == proxyContainer {
 					t.proxy = true
 				}
 			}
@@ -767,31 +802,32 @@ func (o *obj) container(n *yaml.Node, path string) (string, []ContainerPort) {
 	var name string
 	var ports []ContainerPort
 	for _, p := range o.mapping(n, path) {
-		fp := o.join(path, p.key)
+		fp := at{base: path, name: p.key}
 		switch p.key {
 		case "name":
-			name, _ = o.str(p.v, fp)
+			name, _ = o.strAt(p.v, fp)
 		case "ports":
+			fp := fp.String()
 			for i, it := range o.list(p.v, fp) {
-				ip := o.index(fp, i)
+				ip := index(fp, i)
 				cp := ContainerPort{Protocol: "TCP"}
 				for _, q := range o.mapping(it, ip) {
-					qp := o.join(ip, q.key)
+					qp := at{base: ip, name: q.key}
 					switch q.key {
 					case "name":
-						cp.Name, _ = o.str(q.v, qp)
+						cp.Name, _ = o.strAt(q.v, qp)
 						if cp.Name != "" && !isPortName(cp.Name) {
-							o.fail(deref(q.v), qp, fmt.Errorf("%w %q (want an IANA port name)", ErrInvalidValue, cp.Name))
+							o.fail(deref(q.v), qp.String(), fmt.Errorf("%w %q (want an IANA port name)", ErrInvalidValue, cp.Name))
 						}
 					case "containerPort":
-						v, _ := o.integer(q.v, qp, 1, 65535, "a port number 1..65535")
+						v, _ := o.integerAt(q.v, qp, 1, 65535, "a port number 1..65535")
 						cp.Number = uint32(v)
 					case "protocol":
-						cp.Protocol = o.protocol(q.v, qp)
+						cp.Protocol = o.protocolAt(q.v, qp)
 					case "hostPort":
-						o.integer(q.v, qp, 0, 65535, "a port number")
+						o.integerAt(q.v, qp, 0, 65535, "a port number")
 					case "hostIP":
-						o.str(q.v, qp)
+						o.strAt(q.v, qp)
 					default:
 						o.unknown(q, ip)
 					}
