@@ -77,8 +77,8 @@ func (m *Matrix) WhoCanReach(dest Node, port uint32) []ReachGroup {
 		}
 	}
 	if dest.Kind == NodeWorkload {
-		for _, x := range m.exposures() {
-			if x.wi == n && (port == 0 || x.port == port) && x.code&codeAllowed != 0 {
+		for _, x := range m.exposuresOf(n) {
+			if (port == 0 || x.port == port) && x.code&codeAllowed != 0 {
 				by[Plaintext] = append(by[Plaintext], OutsideNode())
 				break
 			}

@@ -55,10 +55,7 @@ func (m *Matrix) edge(u, v int32, t Transport) Edge {
 	keep := func(c Cell) bool { return true }
 	if u == m.outside {
 		e := Edge{From: m.nodes[u], To: m.nodes[v]}
-		for _, x := range m.exposures() {
-			if x.wi != v {
-				continue
-			}
+		for _, x := range m.exposuresOf(v) {
 			set := codeTransports(x.code)
 			if set == 0 || (t != NoTransport && !set.Has(t)) {
 				continue
@@ -469,6 +466,17 @@ func (m *Matrix) exposures() []exposure {
 		}
 	})
 	return st.exposures
+}
+
+// exposuresOf returns the exposures of workload wi, by port.
+func (m *Matrix) exposuresOf(wi int32) []exposure {
+	all := m.exposures()
+	i, _ := slices.BinarySearchFunc(all, wi, func(x exposure, wi int32) int { return cmp.Compare(x.wi, wi) })
+	j := i
+	for j < len(all) && all[j].wi == wi {
+		j++
+	}
+	return all[i:j]
 }
 
 func (m *Matrix) outsideAdj() []adjEntry {
