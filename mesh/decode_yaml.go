@@ -13,16 +13,17 @@ import (
 
 // This file parses the YAML of one document into a yaml.Node tree. Most
 // manifests use a small part of YAML: block mappings and sequences,
-// single-line plain and quoted scalars, flow collections, comments. For a
-// document written only with these, a direct scanner builds the very tree
-// yaml.v3 would build (kinds, styles, resolved tags, values, lines and
-// columns; comments are not kept, nothing reads them) several times
-// faster. Anything else (anchors, aliases, tags, block and multi-line
-// scalars, tabs, non-ASCII text, directives, every syntax error) makes the
-// scanner give up, and the document goes through yaml.v3, so every error
-// message and every unusual construct is yaml.v3's own. The scanner accepts
-// a document only if it is certain of yaml.v3's reading: see
-// FuzzFastYAML, which compares both on arbitrary input.
+// one-line plain and quoted scalars, literal and folded block scalars,
+// flow collections (JSON), comments. For a document written only with
+// these, a direct scanner builds the very tree yaml.v3 would build (kinds,
+// styles, resolved tags, values, lines and columns; comments are not kept,
+// nothing reads them) several times faster. Anything else (anchors,
+// aliases, tags, plain or quoted scalars over several lines, indentation
+// indicators, tabs, CR line ends, directives, every syntax error) makes
+// the scanner give up, and the document goes through yaml.v3, so every
+// error message and every unusual construct is yaml.v3's own. The scanner
+// accepts a document only if it is certain of yaml.v3's reading: see
+// FuzzFastYAML and TestFastYAMLRandom, which compare both.
 
 // parseYAML parses one document into n: with the direct scanner when it
 // can, else with yaml.v3, whose panics on hostile input become syntax
