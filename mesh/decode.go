@@ -373,9 +373,11 @@ func (o *obj) keep(s string) string {
 	return o.doc.sh.strs.keep(s)
 }
 
-// interner copies strings, sharing one copy of each short one. The zero
-// value is ready.
-type interner struct{ m map[string]string }
+// interner copies strings, sharing the copy of a short string with the
+// next request for the same one while its slot of a small table holds it
+// (label keys, protocols and namespace names repeat from object to
+// object). The zero value is ready.
+type interner struct{ slots [4096]string }
 
 func (t *interner) keep(s string) string {
 	switch {
@@ -384,15 +386,15 @@ func (t *interner) keep(s string) string {
 	case len(s) > 32:
 		return strings.Clone(s)
 	}
-	if c, ok := t.m[s]; ok {
-		return c
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
 	}
-	if t.m == nil {
-		t.m = map[string]string{}
+	slot := &t.slots[h%uint32(len(t.slots))]
+	if *slot != s {
+		*slot = strings.Clone(s)
 	}
-	c := strings.Clone(s)
-	t.m[c] = c
-	return c
+	return *slot
 }
 
 // boolean returns a boolean scalar; ok is false for null and errors.
