@@ -58,7 +58,7 @@ func render(mx *sim.Matrix) string {
 func TestDeterministic(t *testing.T) {
 	t.Parallel()
 	build := func() *sim.Matrix {
-		m, err := meshgen.Generate(meshgen.Options{Workloads: 200, Seed: 5}).Mesh()
+		m, err := meshgen.Generate(meshgen.Options{Workloads: 140, Seed: 5}).Mesh()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func allSimplePaths(g graphOf, src, dst sim.Node, keep func(sim.Edge) bool, maxH
 // the graph whose ports include the hop's.
 func TestPathsAgainstGraph(t *testing.T) {
 	t.Parallel()
-	for _, tm := range testMeshes(t) {
+	for _, tm := range testMeshes(t, false) {
 		t.Run(tm.name, func(t *testing.T) {
 			t.Parallel()
 			mx := sim.New(tm.m).Matrix()
@@ -218,7 +218,7 @@ func checkPath(t *testing.T, g interface {
 // connected components gonum finds on the materialised graph.
 func TestComponentsAgainstGraph(t *testing.T) {
 	t.Parallel()
-	for _, tm := range testMeshes(t) {
+	for _, tm := range testMeshes(t, false) {
 		t.Run(tm.name, func(t *testing.T) {
 			t.Parallel()
 			mx := sim.New(tm.m).Matrix()
@@ -244,7 +244,7 @@ func TestComponentsAgainstGraph(t *testing.T) {
 // exposures, and compares WhoCanReach and ReachableFrom with it.
 func TestReachAgainstCells(t *testing.T) {
 	t.Parallel()
-	for _, tm := range testMeshes(t) {
+	for _, tm := range testMeshes(t, false) {
 		t.Run(tm.name, func(t *testing.T) {
 			t.Parallel()
 			mx := sim.New(tm.m).Matrix()
