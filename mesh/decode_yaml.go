@@ -862,6 +862,15 @@ func plainTag(v string) string {
 	return "!!str"
 }
 
+// numberChar marks the characters of integers (decimal, 0x, 0o and 0b,
+// with a sign and '_') and floats.
+var numberChar = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEFxXoO_+-." {
+		t[c] = true
+	}
+	return t
+}()
+
 var yamlStyleFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
 
 // numberTag resolves a plain scalar starting with a digit or sign as
@@ -870,6 +879,13 @@ var yamlStyleFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE]
 func numberTag(v string) string {
 	if isTimestamp(v) {
 		return "!!timestamp"
+	}
+	// Every form below is made of these characters ("100m" and "64Mi"
+	// are not), so the parsing is skipped for anything else.
+	for i := 0; i < len(v); i++ {
+		if !numberChar[v[i]] {
+			return "!!str"
+		}
 	}
 	plain := strings.ReplaceAll(v, "_", "")
 	if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
