@@ -169,3 +169,64 @@ func isEmpty(v any) bool {
 	}
 	return false
 }
+
+// TestOddMeshes runs every query on meshes with nothing to reach, and
+// checks that probes the matrix cannot run are reported, not panicked on.
+func TestOddMeshes(t *testing.T) {
+	t.Parallel()
+	web := mesh.WorkloadID{Namespace: "shop", Name: "web"}
+	tests := []struct {
+		name    string
+		reason  string
+		build   func(b *mesh.Builder)
+		cells   int
+		errored bool
+	}{{
+		name: "empty", reason: "a mesh without workloads has no cells",
+		build: func(b *mesh.Builder) {},
+	}, {
+		name: "no Services", reason: "direct pod calls are not cells",
+		build: func(b *mesh.Builder) {
+			b.AddWorkload(mesh.Workload{ID: web, Kind: "Deployment", Ports: []mesh.ContainerPort{{Number: 8080}}})
+		},
+	}, {
+		name: "Service without selector", reason: "a Service without endpoints gives no cell",
+		build: func(b *mesh.Builder) {
+			b.AddWorkload(mesh.Workload{ID: web, Kind: "Deployment"})
+			b.AddService(mesh.Service{Ref: mesh.Ref{Kind: "Service", Namespace: "shop", Name: "db"}, Ports: []mesh.ServicePort{{Port: 5432}}})
+		},
+	}, {
+		name: "port out of range", reason: "a probe the engine refuses is an error of the matrix, not a panic", errored: true,
+		build: func(b *mesh.Builder) {
+			b.AddWorkload(mesh.Workload{ID: web, Kind: "Deployment", Labels: map[string]string{"app": "web"}})
+			b.AddService(mesh.Service{Ref: mesh.Ref{Kind: "Service", Namespace: "shop", Name: "web"}, Selector: map[string]string{"app": "web"},
+				Ports: []mesh.ServicePort{{Port: 70000}, {Port: 80}}})
+		},
+		cells: 1,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := &mesh.Builder{}
+			tc.build(b)
+			m, err := b.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mx := sim.New(m).Matrix()
+			if got := len(slices.Collect(mx.Cells(sim.Filter{}))); got != tc.cells {
+				t.Errorf("%s: %d cells, want %d", tc.reason, got, tc.cells)
+			}
+			if got := len(mx.Errors()) > 0; got != tc.errored {
+				t.Errorf("%s: Errors() = %v", tc.reason, mx.Errors())
+			}
+			mx.Summary(sim.Filter{})
+			mx.Exposure(sim.Filter{})
+			mx.Components(sim.NoTransport)
+			mx.ReachableFrom(sim.OutsideNode())
+			mx.WhoCanReach(sim.WorkloadNode(web), 0)
+			mx.Paths(sim.OutsideNode(), sim.WorkloadNode(web), sim.PathOptions{Limit: 3})
+			mx.Graph(sim.Filter{})
+		})
+	}
+}
