@@ -84,6 +84,12 @@ func (b *Builder) ApplyPatch(name string, src []byte) error {
 	}
 	configured := tmp.manifests != nil && (len(tmp.manifests.meshCMs) > 0 || len(tmp.manifests.injectors) > 0)
 	tmp.flushManifests()
+	// Objects the patch declares twice are errors, as in a manifest set.
+	if _, err := tmp.Build(); err != nil {
+		if l, ok := err.(ErrorList); ok {
+			errs = append(errs, l...)
+		}
+	}
 
 	added := map[Ref]Pos{}
 	addRef := func(r Ref, p Pos) { added[r] = p }

@@ -248,6 +248,14 @@ objects:
 			},
 		},
 		{
+			name:   "duplicates in the patch",
+			reason: "an object the patch declares twice is an error, as in a manifest set, not a silent last-wins",
+			patch:  "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+			wantErr: []string{
+				`patch.yaml:5: Namespace x: duplicate object: Namespace already declared at patch.yaml:1`,
+			},
+		},
+		{
 			name:   "loader errors keep their lines",
 			reason: "ordinary documents go through the strict loader; a Delete document before them does not shift their lines",
 			patch:  "apiVersion: meshreach.io/v1\nkind: Delete\nobjects: []\n---\napiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: shop}\nspec:\n  mtls:\n    mdoe: STRICT\n",
