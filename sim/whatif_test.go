@@ -3,7 +3,9 @@ package sim_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -21,7 +23,7 @@ func randomEdit(r *rand.Rand, m *mesh.Mesh, b *mesh.Builder) string {
 	w := wls[pick(len(wls))]
 	svcs := m.Services()
 	modes := []mesh.Mode{mesh.ModeStrict, mesh.ModePermissive, mesh.ModeDisable}
-	switch k := r.IntN(14); k {
+	switch k := r.IntN(20); k {
 	case 0:
 		mode := modes[pick(3)]
 		b.SetPeerAuthentication(mesh.PeerAuthentication{Ref: mesh.Ref{Kind: "PeerAuthentication", Namespace: ns, Name: "default"}, Mode: mode})
@@ -102,6 +104,32 @@ func randomEdit(r *rand.Rand, m *mesh.Mesh, b *mesh.Builder) string {
 		b.SetPeerAuthentication(mesh.PeerAuthentication{Ref: mesh.Ref{Kind: "PeerAuthentication", Namespace: w.ID.Namespace, Name: "wl-" + w.ID.Name},
 			Selector: w.Labels, Mode: mode})
 		return fmt.Sprintf("workload PeerAuthentication for %s %s", w.ID, mode)
+	case 14:
+		ns2 := nss[pick(len(nss))].Name
+		b.SetDestinationRule(mesh.DestinationRule{Ref: mesh.Ref{Kind: "DestinationRule", Namespace: ns, Name: "wild"},
+			Host: "*." + ns2 + ".svc.cluster.local", TrafficPolicy: &mesh.TrafficPolicy{TLS: mesh.TLSDisable}})
+		return "DestinationRule in " + ns + " for *." + ns2 + " DISABLE"
+	case 15:
+		b.SetServiceEntry(mesh.ServiceEntry{Ref: mesh.Ref{Kind: "ServiceEntry", Namespace: ns, Name: "wild"}, Hosts: []string{"*.example.org"},
+			Ports: []mesh.ServiceEntryPort{{Number: 443, Protocol: "TLS", Name: "tls"}}, Resolution: "NONE"})
+		return "ServiceEntry " + ns + "/wild *.example.org:443"
+	case 16:
+		s := svcs[pick(len(svcs))]
+		s.ExportTo = []string{"."}
+		b.SetService(s)
+		return "Service " + s.Ref.String() + " exportTo ."
+	case 17:
+		w.ServiceAccount = "sa-other"
+		b.SetWorkload(w)
+		return "workload " + w.ID.String() + " service account sa-other"
+	case 18:
+		b.SetAuthorizationPolicy(mesh.AuthorizationPolicy{Ref: mesh.Ref{Kind: "AuthorizationPolicy", Namespace: ns, Name: "deny-ip"},
+			Action: mesh.ActionDeny, Rules: []mesh.AuthzRule{{From: []mesh.AuthzSource{{IPBlocks: []string{"10.0.0.0/8"}}}}}})
+		return "AuthorizationPolicy DENY ipBlocks in " + ns
+	case 19:
+		b.SetAuthorizationPolicy(mesh.AuthorizationPolicy{Ref: mesh.Ref{Kind: "AuthorizationPolicy", Namespace: ns, Name: "allow-ns"},
+			Rules: []mesh.AuthzRule{{From: []mesh.AuthzSource{{Namespaces: []string{w.ID.Namespace}}}}}})
+		return "AuthorizationPolicy ALLOW from " + w.ID.Namespace + " in " + ns
 	default:
 		w.Annotations = map[string]string{"traffic.sidecar.istio.io/excludeOutboundPorts": "80,9090"}
 		b.SetWorkload(w)
@@ -111,17 +139,21 @@ func randomEdit(r *rand.Rand, m *mesh.Mesh, b *mesh.Builder) string {
 
 // TestWhatIfEqualsFullRebuild is the contract of the incremental what-if:
 // on generated meshes and random edits, WhatIf gives exactly the changes
-// of a diff against a matrix built from scratch.
+// of a diff against a matrix built from scratch. MESHREACH_WHATIF_SEEDS
+// sets the number of meshes (12; 4 with -short).
 func TestWhatIfEqualsFullRebuild(t *testing.T) {
 	t.Parallel()
 	seeds := 12
+	if v, err := strconv.Atoi(os.Getenv("MESHREACH_WHATIF_SEEDS")); err == nil && v > 0 {
+		seeds = v
+	}
 	if testing.Short() {
 		seeds = 4
 	}
 	for seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			n := 40 + seed*7
+			n := 40 + seed%12*7
 			base, err := meshgen.Generate(meshgen.Options{Workloads: n, Seed: uint64(seed)}).Mesh()
 			if err != nil {
 				t.Fatal(err)
