@@ -51,9 +51,12 @@ const (
 	// the namespace or mesh mode, which is DISABLE, so the client sends
 	// plaintext to a workload-level STRICT (§3.2, istio/istio#56084).
 	ReasonAutoMTLSNamespaceMode
+	// ReasonAutoMTLSOff: no DestinationRule, and meshConfig.enableAutoMtls
+	// is false, so the client sends plaintext (DT2 row 5).
+	ReasonAutoMTLSOff
 )
 
-var breakReasonNames = [...]string{"other", "no-sidecar", "passthrough", "destination-rule", "auto-mtls-namespace-mode"}
+var breakReasonNames = [...]string{"other", "no-sidecar", "passthrough", "destination-rule", "auto-mtls-namespace-mode", "auto-mtls-off"}
 
 // String returns the reason's name ("no-sidecar", "passthrough", …).
 func (r BreakReason) String() string {
@@ -219,7 +222,7 @@ func PlanStrict(base *Matrix, g StrictGoal) (*RolloutPlan, error) {
 			if f := mtlsEdit(goal, sg, c); f != nil {
 				candidates = append(candidates, f)
 			}
-		case ReasonAutoMTLSNamespaceMode:
+		case ReasonAutoMTLSNamespaceMode, ReasonAutoMTLSOff:
 			candidates = append(candidates, mtlsRule(c))
 		}
 		if pf := portPermissive(sg, c); pf != nil {
@@ -296,6 +299,9 @@ func breakReason(s *Simulator, c Change) BreakReason {
 		if st.Stage == StageDestinationRule && st.By.Kind == "DestinationRule" {
 			return ReasonDestinationRule
 		}
+	}
+	if !e.cfg.EnableAutoMTLS {
+		return ReasonAutoMTLSOff
 	}
 	return ReasonAutoMTLSNamespaceMode
 }

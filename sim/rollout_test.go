@@ -78,6 +78,26 @@ func TestPlanStrict(t *testing.T) {
 			}
 		})
 	}
+	// Auto mTLS off: every sidecar client sends plaintext without a
+	// DestinationRule (DT2 row 5); one with ISTIO_MUTUAL fixes it.
+	b := m.Edit()
+	b.UpdateConfig(func(c *mesh.Config) { c.EnableAutoMTLS = false })
+	off, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := sim.PlanStrict(sim.New(off).Matrix(), sim.StrictGoal{Namespace: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, br := range p.Breaks {
+		got = append(got, br.Change.From.String()+" "+br.Reason.String())
+	}
+	want := []string{"app/api auto-mtls-off", "billing/invoices destination-rule", "legacy/cron no-sidecar", "payments/checkout passthrough", "vault/secret auto-mtls-off"}
+	if d := gocmp.Diff(want, got); d != "" || len(p.Remaining) > 0 {
+		t.Errorf("auto mTLS off: breaks (-want +got):\n%s\nremaining: %v", d, p.Remaining)
+	}
 	if _, err := sim.PlanStrict(base, sim.StrictGoal{Namespace: "nope"}); err == nil {
 		t.Errorf("PlanStrict on an unknown namespace: want an error")
 	}
