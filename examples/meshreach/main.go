@@ -15,6 +15,7 @@
 //	meshreach groups -f PATH...                 workloads that all reach each other
 //	meshreach diff -f BEFORE... --after AFTER...  what changes between two mesh states
 //	meshreach whatif -f BASE... PATCH.yaml      what a patch would change
+//	meshreach rollout -f PATH... NAMESPACE[/WORKLOAD]  plan STRICT: who breaks, what fixes it
 //
 // The whole-mesh commands (matrix and after) write text, json, dot,
 // markdown, csv or html (-o).
@@ -66,6 +67,7 @@ Whole-mesh commands (-o text, json, dot, markdown, csv or html):
 What-if commands (-o text, json or markdown; exit 1 when something changes):
   diff     meshreach diff -f BEFORE... --after AFTER...
   whatif   meshreach whatif -f BASE... PATCH.yaml
+  rollout  meshreach rollout -f PATH... NAMESPACE[/WORKLOAD]   (STRICT: who breaks, the fixes)
 
 Run "meshreach COMMAND --help" for a command's flags and arguments.
 `
@@ -98,6 +100,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runDiff(rest, stdin, stdout, stderr)
 	case "whatif":
 		return runWhatIf(rest, stdin, stdout, stderr)
+	case "rollout":
+		return runRollout(rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -78,6 +78,29 @@ func TestWhatIfCommands(t *testing.T) {
 		args:   []string{"whatif", "-f", peerSidecar, "../whatif/disable-injection.yaml", "-o", "dot"},
 		code:   2,
 	}, {
+		name:   "rollout-app",
+		reason: "STRICT on app breaks legacy/cron (no sidecar); injecting it is the fix, and the re-run diff leaves nothing broken",
+		args:   []string{"rollout", "-f", peerSidecar + "/namespaces.yaml", "-f", peerSidecar + "/workloads.yaml", "app"},
+		code:   1,
+		golden: true,
+	}, {
+		name:   "rollout-workload-json",
+		reason: "a workload-level goal, as JSON",
+		args:   []string{"rollout", "-f", "../../sim/testdata/rollout", "vault/secret", "-o", "json"},
+		code:   1,
+		golden: true,
+	}, {
+		name:   "rollout-safe",
+		reason: "STRICT where no workload has a sidecar changes nothing: exit 0",
+		args:   []string{"rollout", "-f", peerSidecar + "/namespaces.yaml", "-f", peerSidecar + "/workloads.yaml", "legacy"},
+		code:   0,
+		golden: true,
+	}, {
+		name:   "rollout-unknown",
+		reason: "an unknown namespace is bad input",
+		args:   []string{"rollout", "-f", peerSidecar, "nope"},
+		code:   2,
+	}, {
 		name:   "diff-same",
 		reason: "the same manifests on both sides: nothing changes",
 		args:   []string{"diff", "-f", peerSidecar, "--after", peerSidecar},
