@@ -162,8 +162,9 @@ type DeltaStats struct {
 	// Rows is the number of distinct client rows compared: clients that
 	// are in the same class in both meshes share one.
 	Rows int
-	// Probes is the number of probes run on the after mesh (0 when both
-	// meshes came as matrices).
+	// Probes is the number of probes run on the after mesh: 0 when both
+	// meshes came as matrices ([Diff]), the after matrix's evaluations when
+	// [WhatIf] had to build it in full.
 	Probes int
 	// Incremental is true when only what the edit can affect was
 	// evaluated (see [WhatIf]).

@@ -228,7 +228,10 @@ func WhatIf(base *Matrix, after *mesh.Mesh) *Delta {
 	sa := New(after)
 	im := impactOf(base.s.Mesh(), after)
 	if im.all {
-		return Diff(base, sa.Matrix())
+		am := sa.Matrix()
+		d := Diff(base, am)
+		d.stats.Probes = am.Stats().Evaluations
+		return d
 	}
 	eb, ea := base.e, sa.e
 
