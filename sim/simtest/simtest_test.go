@@ -42,7 +42,9 @@ func (r *recorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
 
 // squash collapses runs of white space, non-breaking spaces included (go-cmp
 // varies them on purpose), so that failure messages can be matched.
-func squash(s string) string { return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ") }
+func squash(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ")
+}
 
 // record runs f with a recorder, as a test body.
 func record(t *testing.T, f func(tb testing.TB)) *recorder {
