@@ -64,13 +64,13 @@ func Example_whatIfPeerSidecar() {
 	whatIf(m, "seed/peer-sidecar/peer-sidecar.yaml")
 	// Output:
 	// 7 changes
-	// tightened: app/api -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls -> allow mtls
-	// tightened: billing/invoices -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls -> allow mtls
-	// broken: legacy/cron -> api.app.svc.cluster.local:8080/http (app/api:8080): allow plaintext -> deny
-	// tightened: payments/checkout -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls -> allow mtls
-	// downgraded: payments/checkout -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls -> allow plaintext
-	// tightened: payments/ledger -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls -> allow mtls
-	// downgraded: payments/ledger -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls -> allow plaintext
+	// tightened: app/api -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls (accepts plaintext+mtls) -> allow mtls (accepts mtls)
+	// tightened: billing/invoices -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls (accepts plaintext+mtls) -> allow mtls (accepts mtls)
+	// broken: legacy/cron -> api.app.svc.cluster.local:8080/http (app/api:8080): allow plaintext (accepts plaintext) -> deny (accepts none)
+	// tightened: payments/checkout -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls (accepts plaintext+mtls) -> allow mtls (accepts mtls)
+	// downgraded: payments/checkout -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls (accepts plaintext+mtls) -> allow plaintext (accepts plaintext+mtls)
+	// tightened: payments/ledger -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls (accepts plaintext+mtls) -> allow mtls (accepts mtls)
+	// downgraded: payments/ledger -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls (accepts plaintext+mtls) -> allow plaintext (accepts plaintext+mtls)
 }
 
 // Turning injection off in billing (a patch that replaces the Namespace)
@@ -83,12 +83,12 @@ func Example_whatIfDisableInjection() {
 	whatIf(m, "whatif/disable-injection.yaml")
 	// Output:
 	// 6 changes
-	// downgraded: app/api -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls -> allow plaintext
-	// broken: billing/invoices -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls -> deny
-	// downgraded: billing/invoices -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls -> allow plaintext
-	// downgraded: billing/invoices -> ledger.payments.svc.cluster.local:8080/http (payments/ledger:8080): allow mtls -> allow plaintext
-	// changed: payments/checkout -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext -> allow plaintext
-	// changed: payments/ledger -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext -> allow plaintext
+	// downgraded: app/api -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls (accepts plaintext+mtls) -> allow plaintext (accepts plaintext)
+	// broken: billing/invoices -> api.app.svc.cluster.local:8080/http (app/api:8080): allow mtls (accepts mtls) -> deny (accepts none)
+	// downgraded: billing/invoices -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow mtls (accepts plaintext+mtls) -> allow plaintext (accepts plaintext)
+	// downgraded: billing/invoices -> ledger.payments.svc.cluster.local:8080/http (payments/ledger:8080): allow mtls (accepts plaintext+mtls) -> allow plaintext (accepts plaintext)
+	// changed: payments/checkout -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext (accepts plaintext+mtls) -> allow plaintext (accepts plaintext)
+	// changed: payments/ledger -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext (accepts plaintext+mtls) -> allow plaintext (accepts plaintext)
 }
 
 // Moving the registry-only scenario's mesh to REGISTRY_ONLY (its mesh
@@ -99,10 +99,10 @@ func Example_whatIfRegistryOnly() {
 	whatIf(m, "seed/registry-only/mesh-config.yaml")
 	// Output:
 	// 4 changes
-	// broken: payments/checkout -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext -> deny
-	// changed: payments/checkout -> cart.shop.svc.cluster.local:8080/http (shop/cart:8080): deny -> deny
-	// broken: payments/ledger -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext -> deny
-	// changed: payments/ledger -> cart.shop.svc.cluster.local:8080/http (shop/cart:8080): deny -> deny
+	// broken: payments/checkout -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext (accepts plaintext+mtls) -> deny (accepts none)
+	// changed: payments/checkout -> cart.shop.svc.cluster.local:8080/http (shop/cart:8080): deny (accepts mtls) -> deny (accepts none)
+	// broken: payments/ledger -> invoices.billing.svc.cluster.local:8080/http (billing/invoices:8080): allow plaintext (accepts plaintext+mtls) -> deny (accepts none)
+	// changed: payments/ledger -> cart.shop.svc.cluster.local:8080/http (shop/cart:8080): deny (accepts mtls) -> deny (accepts none)
 }
 
 // Planning app STRICT on the PERMISSIVE peer-sidecar mesh: legacy/cron

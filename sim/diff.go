@@ -94,18 +94,21 @@ func (c Change) Probe() Probe {
 	return Probe{From: c.From, To: c.Host, Port: c.ViaPort, Protocol: c.Proto}
 }
 
-// String renders "broken: ns/a -> host:80/http (ns/b:8080): allow mtls -> deny".
+// String renders "broken: ns/a -> host:80/http (ns/b:8080): allow mtls
+// (accepts plaintext+mtls) -> deny (accepts none)": each side's default
+// outcome and what the endpoint accepts, or "absent".
 func (c Change) String() string {
 	return fmt.Sprintf("%s: %s -> %s:%d/%s (%s:%d): %s -> %s", c.Kind, c.From, c.Host, c.ViaPort, c.Proto, c.To, c.Port,
 		cellState(c.Before), cellState(c.After))
 }
 
-// cellState renders a side of a change: the default outcome, or "absent".
+// cellState renders a side of a change: the default outcome and what the
+// endpoint accepts, or "absent".
 func cellState(c Cell) string {
 	if !c.From.IsValid() {
 		return "absent"
 	}
-	return c.Default.String()
+	return c.Default.String() + " (accepts " + c.Accepts.String() + ")"
 }
 
 // classify returns the kind of change from b to a (both present), or 0
