@@ -6,11 +6,8 @@ package sim
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/meshreach/meshreach/mesh"
 )
@@ -239,25 +236,12 @@ func (s *Simulator) buildMatrix() *Matrix {
 	}
 	raws := make([]rawResult, len(jobs))
 	errs := make([]error, len(jobs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(1, min(runtime.GOMAXPROCS(0), len(jobs))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(jobs) {
-					return
-				}
-				j := jobs[i]
-				grp := m.groups[j.g]
-				d := &m.dests[grp.dests[j.local]]
-				raws[i], errs[i] = m.evaluate(m.classes[grp.reps[j.v]].rep, d)
-			}
-		}()
-	}
-	wg.Wait()
+	parallelFor(len(jobs), func(i int) {
+		j := jobs[i]
+		grp := m.groups[j.g]
+		d := &m.dests[grp.dests[j.local]]
+		raws[i], errs[i] = m.evaluate(m.classes[grp.reps[j.v]].rep, d)
+	})
 	for _, err := range errs {
 		if err != nil {
 			m.errs = append(m.errs, err)

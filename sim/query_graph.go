@@ -7,10 +7,8 @@ package sim
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/meshreach/meshreach/mesh"
 )
@@ -428,30 +426,17 @@ func (m *Matrix) exposures() []exposure {
 				list = append(list, exposure{wi: int32(wi), port: p, services: svcs[p]})
 			}
 		}
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range max(1, min(runtime.GOMAXPROCS(0), len(list))) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(list) {
-						return
-					}
-					x := &list[i]
-					v, err := s.Probe(outsideProbe(m.wls[x.wi].ID, x.port))
-					if err != nil {
-						st.mu.Lock()
-						st.errs = append(st.errs, err)
-						st.mu.Unlock()
-						continue
-					}
-					x.code = encode(v.Default, v.Plaintext.Allowed)
-				}
-			}()
-		}
-		wg.Wait()
+		parallelFor(len(list), func(i int) {
+			x := &list[i]
+			v, err := s.Probe(outsideProbe(m.wls[x.wi].ID, x.port))
+			if err != nil {
+				st.mu.Lock()
+				st.errs = append(st.errs, err)
+				st.mu.Unlock()
+				return
+			}
+			x.code = encode(v.Default, v.Plaintext.Allowed)
+		})
 		st.exposures = list
 		for _, x := range list {
 			set := codeTransports(x.code)

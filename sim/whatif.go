@@ -5,11 +5,8 @@ package sim
 
 import (
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/meshreach/meshreach/mesh"
 )
@@ -300,28 +297,15 @@ func WhatIf(base *Matrix, after *mesh.Mesh) *Delta {
 		}
 	}
 	results := make([][]Cell, len(jobs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(1, min(runtime.GOMAXPROCS(0), len(jobs))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(jobs) {
-					return
-				}
-				j := jobs[i]
-				ac := aclasses[j.class]
-				list := aDests
-				if ac.full {
-					list = afterDests
-				}
-				results[i] = probeCells(sa, ea, ac.rep, &list[j.dest])
-			}
-		}()
-	}
-	wg.Wait()
+	parallelFor(len(jobs), func(i int) {
+		j := jobs[i]
+		ac := aclasses[j.class]
+		list := aDests
+		if ac.full {
+			list = afterDests
+		}
+		results[i] = probeCells(sa, ea, ac.rep, &list[j.dest])
+	})
 	for i, j := range jobs {
 		ac := aclasses[j.class]
 		ac.row = append(ac.row, results[i]...)
