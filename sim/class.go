@@ -101,14 +101,19 @@ func (c *classifier) identityView(cl *clientClass, nss []string) string {
 		if i > 0 && ns == root {
 			continue
 		}
-		v, ok := cl.identity[ns]
-		if !ok {
-			v = c.identityBits(cl, ns)
-			cl.identity[ns] = v
-		}
-		b.WriteString(v)
+		b.WriteString(cl.identity[ns])
 	}
 	return b.String()
+}
+
+// initIdentity fills cl.identity for every namespace whose policies read
+// the client.
+func (c *classifier) initIdentity(cl *clientClass) {
+	for ns := range c.clientPreds {
+		if v := c.identityBits(cl, ns); v != "" {
+			cl.identity[ns] = v
+		}
+	}
 }
 
 // identityBits renders the matches of cl's identity against the client
@@ -158,7 +163,7 @@ type clientClass struct {
 	// port that can see redirected traffic.
 	listenerPorts []uint32
 	drBits        string            // which DestinationRule selectors of ns select the class
-	identity      map[string]string // identityBits by namespace, memoised
+	identity      map[string]string // identityBits by namespace, for the namespaces with client predicates (initIdentity)
 	annotations   string            // the outbound interception annotations, rendered
 	base          string            // the part of every view that does not depend on the destination
 }
@@ -202,7 +207,7 @@ func (c *classifier) clientSignature(w *mesh.Workload) (sig string, cl *clientCl
 	if c.readsIP {
 		cl.ip = w.IP
 	}
-	cl.injected, _ = e.injection(w)
+	cl.injected = e.injected(w)
 
 	var b strings.Builder
 	field := func(k, v string) {

@@ -19,6 +19,8 @@ type engine struct {
 	*index
 	sec *security // PeerAuthentication and DestinationRule lookups (tls.go)
 	az  *authz    // compiled AuthorizationPolicies (authz.go)
+	// inj memoises the injection decision of every workload of the mesh.
+	inj map[*mesh.Workload]bool
 }
 
 // New builds a Simulator for m. The mesh is not copied: it is immutable.
@@ -27,7 +29,20 @@ func New(m *mesh.Mesh) *Simulator {
 		panic("sim: New called with a nil *mesh.Mesh")
 	}
 	ix := newIndex(m)
-	return &Simulator{e: &engine{index: ix, sec: newSecurity(ix), az: newAuthz(m, ix.cfg)}}
+	e := &engine{index: ix, sec: newSecurity(ix), az: newAuthz(m, ix.cfg), inj: make(map[*mesh.Workload]bool, len(ix.wls))}
+	for _, w := range ix.wls {
+		e.inj[w], _ = e.injection(w)
+	}
+	return &Simulator{e: e}
+}
+
+// injected is the decision of injection for w, without its steps.
+func (e *engine) injected(w *mesh.Workload) bool {
+	if v, ok := e.inj[w]; ok {
+		return v
+	}
+	v, _ := e.injection(w)
+	return v
 }
 
 // Mesh returns the mesh the simulator was built from.
@@ -196,19 +211,7 @@ func (s *Simulator) Probe(p Probe) (Verdict, error) {
 		steps = append(steps, rt.steps...)
 		if rt.entry != nil {
 			v.Service = rt.entry.Ref
-			d.routed = rt.entry
-			if d.kind == destService {
-				// A ServiceEntry claiming the Service's hostname won the
-				// collision in the client's scope (selectServices keeps the
-				// client namespace's copy): the sidecar routes to the entry.
-				m := &serviceEntryMatch{se: rt.entry}
-				for i := range rt.entry.Ports {
-					if rt.entry.Ports[i].Number == d.port {
-						m.port = &rt.entry.Ports[i]
-					}
-				}
-				d.kind, d.entries, d.svc, d.svcPort = destServiceEntry, []*serviceEntryMatch{m}, nil, nil
-			}
+			d.route(rt.entry)
 		}
 	} else {
 		rt.kind = routeBypass
@@ -218,83 +221,17 @@ func (s *Simulator) Probe(p Probe) (Verdict, error) {
 	}
 
 	// Destination side: endpoints.
-	type target struct {
-		w    *mesh.Workload
-		port uint32
-	}
-	var targets []target
-	var noEndpoint string
-	switch d.kind {
-	case destPod:
-		targets = append(targets, target{d.pod, d.port})
-	case destService:
-		if d.svcPort == nil {
-			noEndpoint = fmt.Sprintf("Service %s has no TCP port %d: nothing listens on that address", d.svc.svc.Ref.Name, d.port)
-			break
-		}
-		for _, w := range d.svc.endpoints {
-			if tp, ok := targetPort(*d.svcPort, w); ok {
-				targets = append(targets, target{w, tp})
-			}
-		}
-		if len(targets) == 0 {
-			noEndpoint = fmt.Sprintf("Service %s has no endpoints for port %d", d.svc.svc.Ref.Name, d.port)
-		}
-	case destServiceEntry:
-		se := d.entries[0].se
-		if rt.entry != nil {
-			se = rt.entry
-		}
-		if se.WorkloadSelector != nil {
-			for _, w := range e.wlByNS[se.Ref.Namespace] {
-				if len(se.WorkloadSelector) > 0 && subsetOf(se.WorkloadSelector, w.Labels) {
-					tp := d.port
-					for _, sp := range se.Ports {
-						if sp.Number == d.port && sp.TargetPort != 0 {
-							tp = sp.TargetPort
-						}
-					}
-					targets = append(targets, target{w, tp})
-				}
-			}
-			if len(targets) == 0 {
-				noEndpoint = fmt.Sprintf("ServiceEntry %s selects no workloads", se.Ref.Name)
-			}
-		}
-	}
+	targets, noEndpoint := e.targets(d)
 	v.External = len(targets) == 0 && noEndpoint == ""
 
 	appT := appTransport(client, p.Protocol)
 	wire := func(ep *mesh.Workload, epPort uint32) (Transport, []Step) {
-		switch rt.kind {
-		case routeService:
-			var svcPort uint32
-			if d.svcPort != nil {
-				svcPort = d.svcPort.Port
-			} else {
-				svcPort = d.port
-			}
-			t, st := e.clientTLS(client, d, svcPort, "", ep, epPort)
-			if t == Plaintext && appT == TLS {
-				t = TLS
-			}
-			return t, st
-		case routePassthrough:
-			t := Plaintext
-			if appT == TLS {
-				t = TLS
-			}
-			return t, []Step{{Stage: StageClientTLS, Side: Client, Subject: client.ID,
-				Default: "PassthroughCluster has no TLS transport socket (cluster_builder.go buildDefaultPassthroughCluster)",
-				Detail:  fmt.Sprintf("passthrough traffic leaves the sidecar as %s, without mTLS", t)}}
-		}
-		return appT, []Step{{Stage: StageClientTLS, Side: Client, Subject: client.ID,
-			Detail: fmt.Sprintf("the app sends %s", appT)}}
+		return e.wire(client, d, rt.kind, appT, ep, epPort)
 	}
 
 	blocked := rt.kind == routeBlackhole
 	hasIdentity := cInj || client.AppMTLS
-	evalEndpoint := func(t target) Endpoint {
+	evalEndpoint := func(t endpoint) Endpoint {
 		ep := Endpoint{Workload: t.w.ID, TargetPort: t.port}
 		if blocked {
 			ep.Default = Result{Steps: slices.Clone(steps)}
@@ -337,6 +274,104 @@ func (s *Simulator) Probe(p Probe) (Verdict, error) {
 		v.MTLS = aggregate(v.Endpoints, func(ep Endpoint) Result { return ep.MTLS })
 	}
 	return v, nil
+}
+
+// route records that the client's sidecar routes d to the ServiceEntry
+// copy se. When d was a Service, a ServiceEntry claiming the Service's
+// hostname won the collision in the client's scope (selectServices keeps
+// the client namespace's copy): the sidecar routes to the entry.
+func (d *dest) route(se *mesh.ServiceEntry) {
+	d.routed = se
+	if d.kind != destService {
+		return
+	}
+	m := &serviceEntryMatch{se: se}
+	for i := range se.Ports {
+		if se.Ports[i].Number == d.port {
+			m.port = &se.Ports[i]
+		}
+	}
+	d.kind, d.entries, d.svc, d.svcPort = destServiceEntry, []*serviceEntryMatch{m}, nil, nil
+}
+
+// endpoint is one endpoint a connection to a destination may reach: a
+// workload and the container port.
+type endpoint struct {
+	w    *mesh.Workload
+	port uint32
+}
+
+// targets lists the endpoints of d, in registry order, and why there are
+// none when a Service or a ServiceEntry with a workloadSelector has none
+// (then noEndpoint is set). Neither is set for an external destination.
+func (e *engine) targets(d *dest) (targets []endpoint, noEndpoint string) {
+	switch d.kind {
+	case destPod:
+		targets = append(targets, endpoint{d.pod, d.port})
+	case destService:
+		if d.svcPort == nil {
+			return nil, fmt.Sprintf("Service %s has no TCP port %d: nothing listens on that address", d.svc.svc.Ref.Name, d.port)
+		}
+		for _, w := range d.svc.endpoints {
+			if tp, ok := targetPort(*d.svcPort, w); ok {
+				targets = append(targets, endpoint{w, tp})
+			}
+		}
+		if len(targets) == 0 {
+			noEndpoint = fmt.Sprintf("Service %s has no endpoints for port %d", d.svc.svc.Ref.Name, d.port)
+		}
+	case destServiceEntry:
+		se := d.entries[0].se
+		if d.routed != nil {
+			se = d.routed
+		}
+		if se.WorkloadSelector != nil {
+			for _, w := range e.wlByNS[se.Ref.Namespace] {
+				if len(se.WorkloadSelector) > 0 && subsetOf(se.WorkloadSelector, w.Labels) {
+					tp := d.port
+					for _, sp := range se.Ports {
+						if sp.Number == d.port && sp.TargetPort != 0 {
+							tp = sp.TargetPort
+						}
+					}
+					targets = append(targets, endpoint{w, tp})
+				}
+			}
+			if len(targets) == 0 {
+				noEndpoint = fmt.Sprintf("ServiceEntry %s selects no workloads", se.Ref.Name)
+			}
+		}
+	}
+	return targets, noEndpoint
+}
+
+// wire is the transport client's connection to endpoint (ep, epPort) of d
+// carries, given the client sidecar's route kind and what the app sends.
+func (e *engine) wire(client *mesh.Workload, d *dest, kind routeKind, appT Transport, ep *mesh.Workload, epPort uint32) (Transport, []Step) {
+	switch kind {
+	case routeService:
+		var svcPort uint32
+		if d.svcPort != nil {
+			svcPort = d.svcPort.Port
+		} else {
+			svcPort = d.port
+		}
+		t, st := e.clientTLS(client, d, svcPort, "", ep, epPort)
+		if t == Plaintext && appT == TLS {
+			t = TLS
+		}
+		return t, st
+	case routePassthrough:
+		t := Plaintext
+		if appT == TLS {
+			t = TLS
+		}
+		return t, []Step{{Stage: StageClientTLS, Side: Client, Subject: client.ID,
+			Default: "PassthroughCluster has no TLS transport socket (cluster_builder.go buildDefaultPassthroughCluster)",
+			Detail:  fmt.Sprintf("passthrough traffic leaves the sidecar as %s, without mTLS", t)}}
+	}
+	return appT, []Step{{Stage: StageClientTLS, Side: Client, Subject: client.ID,
+		Detail: fmt.Sprintf("the app sends %s", appT)}}
 }
 
 // external decides traffic that leaves the mesh: an unregistered host, or a

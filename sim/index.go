@@ -29,6 +29,8 @@ type index struct {
 	// httpListeners memoises httpListenerOn (egress.go); safe for
 	// concurrent probes.
 	httpListeners sync.Map
+	// egressMemo memoises egressOf (scope_sidecar.go) by scopeKey.
+	egressMemo sync.Map
 }
 
 // service is a Kubernetes Service with its endpoints resolved.

@@ -5,7 +5,6 @@ package sim
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -204,25 +203,26 @@ func (s *Simulator) buildMatrix() *Matrix {
 	}
 
 	// Views: per class and group, which probe answers for the class.
+	// Groups are independent: each owns its memos.
+	parallelFor(len(m.classes), func(i int) { cf.initIdentity(m.classes[i]) })
 	m.view = make([][]int32, len(m.classes))
-	viewIDs := make([]map[string]int32, len(m.groups))
-	for g := range m.groups {
-		viewIDs[g] = map[string]int32{}
-	}
 	for _, cl := range m.classes {
-		row := make([]int32, len(m.groups))
-		for g, grp := range m.groups {
+		m.view[cl.id] = make([]int32, len(m.groups))
+	}
+	parallelFor(len(m.groups), func(g int) {
+		grp := m.groups[g]
+		ids := map[string]int32{}
+		for _, cl := range m.classes {
 			k := cl.viewKey(cf, grp)
-			v, ok := viewIDs[g][k]
+			v, ok := ids[k]
 			if !ok {
 				v = int32(len(grp.reps))
-				viewIDs[g][k] = v
+				ids[k] = v
 				grp.reps = append(grp.reps, cl.id)
 			}
-			row[g] = v
+			m.view[cl.id][g] = v
 		}
-		m.view[cl.id] = row
-	}
+	})
 
 	// One probe per (group, view, destination).
 	type job struct{ g, v, local int32 }
@@ -234,13 +234,13 @@ func (s *Simulator) buildMatrix() *Matrix {
 			}
 		}
 	}
+	ev := m.newEvaluator()
 	raws := make([]rawResult, len(jobs))
 	errs := make([]error, len(jobs))
 	parallelFor(len(jobs), func(i int) {
 		j := jobs[i]
 		grp := m.groups[j.g]
-		d := &m.dests[grp.dests[j.local]]
-		raws[i], errs[i] = m.evaluate(m.classes[grp.reps[j.v]].rep, d)
+		raws[i], errs[i] = ev.evaluate(m.classes[grp.reps[j.v]], grp.dests[j.local])
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -557,29 +557,6 @@ func drMayMatch(pattern, host string) bool {
 		return strings.HasSuffix(host, pattern[1:])
 	}
 	return false
-}
-
-// evaluate probes d from client and reduces the verdict to endpoint codes.
-func (m *Matrix) evaluate(client *mesh.Workload, d *destination) (rawResult, error) {
-	p := Probe{From: client.ID, To: d.host, Port: d.port, Protocol: d.proto}
-	v, err := m.s.Probe(p)
-	if err != nil {
-		return rawResult{}, fmt.Errorf("%s: %w", p, err)
-	}
-	r := rawResult{via: v.Service}
-	bare := !m.classes[m.classOf[m.wlIndex[client.ID]]].injected
-	if v.External {
-		r.eps = []rawEndpoint{{node: -1, port: d.port, code: encode(v.Default, bare && v.Plaintext.Allowed) | accepts(v.Plaintext.Allowed, v.MTLS.Allowed)}}
-		return r, nil
-	}
-	for _, ep := range v.Endpoints {
-		wi, ok := m.wlIndex[ep.Workload]
-		if !ok {
-			return rawResult{}, fmt.Errorf("%s: endpoint %s is not a workload of the mesh", p, ep.Workload)
-		}
-		r.eps = append(r.eps, rawEndpoint{node: wi, port: ep.TargetPort, code: encode(ep.Default, bare && ep.Plaintext.Allowed) | accepts(ep.Plaintext.Allowed, ep.MTLS.Allowed)})
-	}
-	return r, nil
 }
 
 // code returns the result code of class cl at slot si.

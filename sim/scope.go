@@ -36,13 +36,21 @@ type route struct {
 // exclusions (§6), the Sidecar scope (T2, T3, exportTo), and the outbound
 // traffic policy for unknown destinations (T4).
 func (e *engine) outbound(client *mesh.Workload, d *dest, proto Protocol) route {
+	return e.outboundIn(client, nil, d, proto)
+}
+
+// outboundIn is outbound with client's Sidecar scope sc, when the caller
+// has it (nil: computed here).
+func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, proto Protocol) route {
 	// T4 row 1: traffic iptables does not redirect never meets Envoy.
 	captured, st := e.intercepted(client, d)
 	steps := []Step{st}
 	if !captured {
 		return route{kind: routeBypass, steps: steps}
 	}
-	sc := e.scopeFor(client)
+	if sc == nil {
+		sc = e.scopeFor(client)
+	}
 	steps = append(steps, sc.step)
 
 	// T4 row 2: a listener of the scope carries the connection.

@@ -119,18 +119,7 @@ func (e *engine) scopeFor(w *mesh.Workload) *sidecarScope {
 	out.step.Stage, out.step.Side, out.step.Subject = StageSidecarScope, Client, w.ID
 	out.step.By, out.step.Pos = out.by()
 
-	// Egress: absent → one catch-all listener with */* (T2 "Then" row).
-	var listeners []mesh.EgressListener
-	if out.sc != nil {
-		listeners = out.sc.Egress
-	}
-	if len(listeners) == 0 {
-		out.egress = []egressListener{parseEgressListener(-1, mesh.EgressListener{Hosts: []string{"*/*"}}, out.configNS)}
-	} else {
-		for i, l := range listeners {
-			out.egress = append(out.egress, parseEgressListener(i, l, out.configNS))
-		}
-	}
+	out.egress = e.egressOf(out.sc, out.configNS)
 
 	// Outbound policy: the Sidecar's if the field is present (OutboundUnset
 	// means absent; "{}" is REGISTRY_ONLY, mapped by the loader), else the
@@ -144,6 +133,31 @@ func (e *engine) scopeFor(w *mesh.Workload) *sidecarScope {
 		out.outbound, out.outboundFromSidecar = out.sc.Outbound, true
 	}
 	return out
+}
+
+// egressOf returns the parsed egress listeners of Sidecar sc (nil: no
+// Sidecar applies) for a proxy whose config namespace is configNS,
+// memoised: they are read-only once parsed.
+func (e *engine) egressOf(sc *mesh.Sidecar, configNS string) []egressListener {
+	k := scopeKey{sc, configNS}
+	if v, ok := e.egressMemo.Load(k); ok {
+		return v.([]egressListener)
+	}
+	// Egress: absent → one catch-all listener with */* (T2 "Then" row).
+	var listeners []mesh.EgressListener
+	if sc != nil {
+		listeners = sc.Egress
+	}
+	var out []egressListener
+	if len(listeners) == 0 {
+		out = []egressListener{parseEgressListener(-1, mesh.EgressListener{Hosts: []string{"*/*"}}, configNS)}
+	} else {
+		for i, l := range listeners {
+			out = append(out, parseEgressListener(i, l, configNS))
+		}
+	}
+	v, _ := e.egressMemo.LoadOrStore(k, out)
+	return v.([]egressListener)
 }
 
 // competing counts the other Sidecars of w's namespace that would also

@@ -155,7 +155,7 @@ func (e *engine) serviceMode(t target, lb *mesh.DestinationRule) svcMode {
 		for _, w := range eps {
 			// An endpoint's tlsMode label is "istio" when the injector added
 			// a sidecar (model/service.go GetTLSModeFromEndpointLabels).
-			if inj, _ := e.injection(w); !inj {
+			if !e.injected(w) {
 				return svcMode{mode: mesh.ModeDisable, by: by, pos: pos,
 					detail: fmt.Sprintf("%s (%s) has endpoint %s without a sidecar: DISABLE for every endpoint", t.host, why, w.ID)}
 			}

@@ -1,0 +1,175 @@
+package sim
+
+// The matrix's evaluation of one (client class, destination): the outcome
+// Simulator.Probe gives, reduced to result codes, without building the
+// traces. Cells render their traces on demand, through Probe; the test
+// comparing the matrix with a probe per pair keeps the two in step.
+
+import (
+	"fmt"
+
+	"github.com/meshreach/meshreach/mesh"
+)
+
+// evaluator holds what every probe of a matrix shares: the resolved
+// destinations, their endpoints, and the server-side decisions that do
+// not depend on the client.
+type evaluator struct {
+	m     *Matrix
+	dests []dest           // per destination: its resolution, before any client routes it
+	eps   [][]evalTarget   // per destination: its endpoints when no ServiceEntry copy is routed to
+	noEP  []string         // per destination: why it has no endpoints
+	srv   map[srvKey]uint8 // server decisions independent of the client, filled before probing
+}
+
+// evalTarget is an endpoint with its workload index.
+type evalTarget struct {
+	endpoint
+	node int32
+}
+
+// srvKey is a server-side decision: endpoint workload, container port and
+// transport.
+type srvKey struct {
+	node int32
+	port uint32
+	t    Transport
+}
+
+// Server-side decisions in evaluator.srv.
+const (
+	srvDenied  = 1
+	srvAllowed = 2
+)
+
+// newEvaluator resolves every destination of m and decides, for every
+// endpoint whose server has no AuthorizationPolicy that may apply, whether
+// it accepts plaintext and mTLS: those decisions do not read the client.
+func (m *Matrix) newEvaluator() *evaluator {
+	e := m.e
+	ev := &evaluator{m: m, dests: make([]dest, len(m.dests)), eps: make([][]evalTarget, len(m.dests)), noEP: make([]string, len(m.dests)),
+		srv: map[srvKey]uint8{}}
+	var keys []srvKey
+	for i := range m.dests {
+		md := &m.dests[i]
+		d := dest{host: md.host, port: md.port}
+		if sv, ok := e.svcByHost[md.host]; ok {
+			d.kind, d.svc = destService, sv
+			for k := range sv.svc.Ports {
+				if sp := &sv.svc.Ports[k]; sp.Port == md.port && (sp.Protocol == "" || sp.Protocol == "TCP") {
+					d.svcPort = sp
+				}
+			}
+		} else {
+			d.kind, d.entries = destServiceEntry, e.entriesFor(md.host, md.port)
+		}
+		ev.dests[i] = d
+		ts, no := e.targets(&d)
+		ev.noEP[i] = no
+		for _, t := range ts {
+			node := m.wlIndex[t.w.ID]
+			ev.eps[i] = append(ev.eps[i], evalTarget{t, node})
+			if len(e.az.candidates(t.w)) == 0 {
+				for _, tr := range []Transport{Plaintext, MTLS} {
+					k := srvKey{node, t.port, tr}
+					if _, ok := ev.srv[k]; !ok {
+						ev.srv[k] = 0
+						keys = append(keys, k)
+					}
+				}
+			}
+		}
+	}
+	vals := make([]uint8, len(keys))
+	parallelFor(len(keys), func(i int) {
+		k := keys[i]
+		if ok, _, _ := e.serverSide(m.wls[k.node], k.port, k.t, nil, Probe{}); ok {
+			vals[i] = srvAllowed
+		} else {
+			vals[i] = srvDenied
+		}
+	})
+	for i, k := range keys {
+		ev.srv[k] = vals[i]
+	}
+	return ev
+}
+
+// server decides what arrives at endpoint t over transport tr from client,
+// dialled as p (engine.serverSide).
+func (ev *evaluator) server(t evalTarget, tr Transport, client *mesh.Workload, p Probe) (bool, string) {
+	if v := ev.srv[srvKey{t.node, t.port, tr}]; v != 0 {
+		return v == srvAllowed, ""
+	}
+	ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, client, p)
+	return ok, und
+}
+
+// evaluate is Simulator.Probe of destination di from the representative
+// of class cl, reduced to one code per endpoint (see encode).
+func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
+	m, e := ev.m, ev.m.e
+	md := &m.dests[di]
+	client := cl.rep
+	p := Probe{From: client.ID, To: md.host, Port: md.port, Protocol: md.proto}
+	if err := p.Validate(); err != nil {
+		return rawResult{}, fmt.Errorf("%s: %w", p, err)
+	}
+	d := ev.dests[di] // a copy: the route may change it
+	r := rawResult{}
+	switch d.kind {
+	case destService:
+		r.via = d.svc.svc.Ref
+	case destServiceEntry:
+		if len(d.entries) == 0 {
+			return rawResult{}, fmt.Errorf("%s: sim: %q names no Service or ServiceEntry", p, md.host)
+		}
+		r.via = d.entries[0].se.Ref
+	}
+	var rt route
+	if cl.injected {
+		rt = e.outboundIn(client, cl.scope, &d, p.Protocol)
+		if rt.entry != nil {
+			r.via = rt.entry.Ref
+			d.route(rt.entry)
+		}
+	} else {
+		rt.kind = routeBypass
+	}
+	targets, noEndpoint := ev.eps[di], ev.noEP[di]
+	if d.routed != nil {
+		ts, no := e.targets(&d)
+		targets, noEndpoint = nil, no
+		for _, t := range ts {
+			targets = append(targets, evalTarget{t, m.wlIndex[t.w.ID]})
+		}
+	}
+	bare := !cl.injected
+	appT := appTransport(client, p.Protocol)
+	switch {
+	case noEndpoint != "":
+		return r, nil
+	case len(targets) == 0:
+		def, plain, mtls := e.external(client, rt, &d, nil, appT)
+		r.eps = []rawEndpoint{{node: -1, port: d.port, code: encode(def, bare && plain.Allowed) | accepts(plain.Allowed, mtls.Allowed)}}
+		return r, nil
+	}
+	hasIdentity := cl.injected || client.AppMTLS
+	r.eps = make([]rawEndpoint, 0, len(targets))
+	for _, t := range targets {
+		if rt.kind == routeBlackhole {
+			r.eps = append(r.eps, rawEndpoint{node: t.node, port: t.port, code: encode(Result{}, false)})
+			continue
+		}
+		wt, _ := e.wire(client, &d, rt.kind, appT, t.w, t.port)
+		okD, undD := ev.server(t, wt, client, p)
+		okP, _ := ev.server(t, Plaintext, client, p)
+		okM := false
+		if hasIdentity {
+			okM, _ = ev.server(t, MTLS, client, p)
+		}
+		def := Result{Allowed: okD, Transport: wt, Undecided: undD}
+		r.eps = append(r.eps, rawEndpoint{node: t.node, port: t.port, code: encode(def, bare && okP) | accepts(okP, okM)})
+	}
+	return r, nil
+}
