@@ -95,15 +95,20 @@ func newClassifier(e *engine) *classifier {
 // server-side rule decides by the server, the port and the transport
 // alone; a new one that reads the client must be added here.
 func (c *classifier) identityView(cl *clientClass, nss []string) string {
-	var b strings.Builder
+	if len(cl.identity) == 0 {
+		return ""
+	}
 	root := c.e.cfg.RootNamespace
-	for i, ns := range append([]string{root}, nss...) {
-		if i > 0 && ns == root {
+	v := cl.identity[root]
+	for _, ns := range nss {
+		if ns == root {
 			continue
 		}
-		b.WriteString(cl.identity[ns])
+		if x := cl.identity[ns]; x != "" {
+			v += x // identityBits starts with the namespace: no separator needed
+		}
 	}
-	return b.String()
+	return v
 }
 
 // initIdentity fills cl.identity for every namespace whose policies read

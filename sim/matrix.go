@@ -271,6 +271,7 @@ type Stats struct {
 	Workloads    int // client workloads
 	Classes      int // client classes
 	Destinations int // Service and ServiceEntry ports probed
+	Groups       int // destination groups: destinations no client class can tell apart by their context
 	Evaluations  int // probes run: one per distinct (client view, destination)
 	Cells        int // workload and external cells the matrix expands to
 }

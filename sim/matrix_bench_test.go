@@ -39,6 +39,7 @@ func BenchmarkMatrix(b *testing.B) {
 				st = sim.New(m).Matrix().Stats()
 			}
 			b.ReportMetric(float64(st.Classes), "classes")
+			b.ReportMetric(float64(st.Groups), "groups")
 			b.ReportMetric(float64(st.Evaluations), "probes")
 			b.ReportMetric(float64(st.Cells), "cells")
 		})

@@ -358,7 +358,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 	}
 
 	m.buildViewGraph()
-	m.stats = Stats{Workloads: len(e.wls), Classes: len(m.classes), Destinations: len(m.dests), Evaluations: len(jobs)}
+	m.stats = Stats{Workloads: len(e.wls), Classes: len(m.classes), Destinations: len(m.dests), Groups: len(m.groups), Evaluations: len(jobs)}
 	for _, cl := range m.classes {
 		n := 0
 		for g, grp := range m.groups {

@@ -128,7 +128,7 @@ func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
 	}
 	var rt route
 	if cl.injected {
-		rt = e.outboundIn(client, cl.scope, &d, p.Protocol)
+		rt = e.outboundIn(client, cl.scope, &d, p.Protocol, true)
 		if rt.entry != nil {
 			r.via = rt.entry.Ref
 			d.route(rt.entry)

@@ -36,12 +36,13 @@ type route struct {
 // exclusions (§6), the Sidecar scope (T2, T3, exportTo), and the outbound
 // traffic policy for unknown destinations (T4).
 func (e *engine) outbound(client *mesh.Workload, d *dest, proto Protocol) route {
-	return e.outboundIn(client, nil, d, proto)
+	return e.outboundIn(client, nil, d, proto, false)
 }
 
 // outboundIn is outbound with client's Sidecar scope sc, when the caller
-// has it (nil: computed here).
-func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, proto Protocol) route {
+// has it (nil: computed here). When quiet, it decides the same route
+// without its steps.
+func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, proto Protocol, quiet bool) route {
 	// T4 row 1: traffic iptables does not redirect never meets Envoy.
 	captured, st := e.intercepted(client, d)
 	steps := []Step{st}
@@ -50,6 +51,14 @@ func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, pr
 	}
 	if sc == nil {
 		sc = e.scopeFor(client)
+	}
+	if quiet {
+		if d.kind == destService || d.kind == destServiceEntry {
+			if r, _, _ := e.lookupIn(sc, d, nil); r != nil {
+				return route{kind: routeService, entry: r.se}
+			}
+		}
+		return route{kind: unknownRoute(sc)}
 	}
 	steps = append(steps, sc.step)
 
@@ -121,6 +130,15 @@ func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, pr
 	return route{kind: routePassthrough, steps: append(steps, st)}
 }
 
+// unknownRoute is what a proxy with scope sc does with a destination no
+// listener of sc carries (T4 rows 3-6; see outboundIn for the sources).
+func unknownRoute(sc *sidecarScope) routeKind {
+	if sc.outbound == mesh.OutboundRegistryOnly {
+		return routeBlackhole
+	}
+	return routePassthrough
+}
+
 // lookup finds the registry service and egress listener that carry a
 // connection to d on d.port, appending a step that says why when none does
 // (then r is nil: the destination is unknown to this proxy, §4).
@@ -152,6 +170,40 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 		return nil, nil, ""
 	}
 
+	x := &lookupWhy{}
+	if r, l, entry = e.lookupIn(sc, d, x); r != nil {
+		return r, l, entry
+	}
+	why := x.why
+	if len(why) == 0 {
+		why = append(why, fmt.Sprintf("no egress listener imports %s on port %d", d.host, d.port))
+	}
+	whyBy, whyPos := x.by, x.pos
+	if whyBy.IsZero() || len(why) > 1 {
+		whyBy, whyPos = scBy, scPos
+	}
+	notFound(whyBy, whyPos, "not in the proxy's scope, so the destination is unknown: "+strings.Join(dedupe(why), "; "))
+	return nil, nil, ""
+}
+
+// lookupWhy collects why lookupIn found no listener for a destination:
+// the reasons, and the first hidden candidate.
+type lookupWhy struct {
+	why []string
+	by  mesh.Ref
+	pos mesh.Pos
+}
+
+func (x *lookupWhy) add(s string) {
+	if x != nil {
+		x.why = append(x.why, s)
+	}
+}
+
+// lookupIn is lookup for a Service or ServiceEntry host d. When x is
+// non-nil it collects why no listener carries d; nil asks for the decision
+// alone.
+func (e *engine) lookupIn(sc *sidecarScope, d *dest, x *lookupWhy) (r *registryService, l *egressListener, entry string) {
 	var portLs []*egressListener
 	var catchAll *egressListener
 	var inert []string
@@ -159,7 +211,7 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 		el := &sc.egress[i]
 		switch {
 		case el.inert != "":
-			if el.port == d.port || el.port == 0 {
+			if (el.port == d.port || el.port == 0) && x != nil {
 				inert = append(inert, el.name()+" is ignored: "+el.inert)
 			}
 		case el.port == d.port:
@@ -169,18 +221,15 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 		}
 	}
 
-	var why []string
-	var whyBy mesh.Ref
-	var whyPos mesh.Pos
 	for _, group := range e.candidates(d, sc.configNS) {
 		var vis []*registryService
 		for _, c := range group {
 			if e.visible(c, sc.configNS) {
 				vis = append(vis, c)
-			} else {
-				why = append(why, e.hiddenWhy(c, sc.configNS))
-				if whyBy.IsZero() {
-					whyBy, whyPos = c.ref(), c.pos()
+			} else if x != nil {
+				x.add(e.hiddenWhy(c, sc.configNS))
+				if x.by.IsZero() {
+					x.by, x.pos = c.ref(), c.pos()
 				}
 			}
 		}
@@ -188,67 +237,65 @@ func (e *engine) lookup(sc *sidecarScope, d *dest, steps *[]Step) (r *registrySe
 			continue
 		}
 		for _, pl := range portLs {
-			if chosen, entry, _ := pickImported(pl, vis, sc.configNS, &why); chosen != nil {
+			if chosen, entry, _ := pickImported(pl, vis, sc.configNS, x); chosen != nil {
 				return chosen, pl, entry
 			}
 		}
 		if catchAll == nil {
-			if len(portLs) == 0 {
-				why = append(why, fmt.Sprintf("the Sidecar has no egress listener for port %d and no catch-all listener", d.port))
+			if len(portLs) == 0 && x != nil {
+				x.add(fmt.Sprintf("the Sidecar has no egress listener for port %d and no catch-all listener", d.port))
 			}
 			continue
 		}
-		chosen, entry, n := pickImported(catchAll, vis, sc.configNS, &why)
+		chosen, entry, n := pickImported(catchAll, vis, sc.configNS, x)
 		if chosen == nil {
 			continue
 		}
-		if n > 1 {
-			why = append(why, fmt.Sprintf("host %s is imported from several namespaces; %s is kept", chosen.host, chosen))
+		if n > 1 && x != nil {
+			x.add(fmt.Sprintf("host %s is imported from several namespaces; %s is kept", chosen.host, chosen))
 		}
 		proto, has := chosen.portProtocol(d.port)
 		if !has {
-			why = append(why, fmt.Sprintf("%s has no TCP port %d, so no listener exists for it there", chosen, d.port))
+			if x != nil {
+				x.add(fmt.Sprintf("%s has no TCP port %d, so no listener exists for it there", chosen, d.port))
+			}
 			continue
 		}
 		if len(portLs) > 0 {
 			key := chosen.listenerKey(proto)
 			if locked := e.portListenerKeys(portLs[0], sc.configNS); locked[key] {
-				why = append(why, fmt.Sprintf("%s owns the listener %s:%d, and the catch-all listener adds nothing to it, so %s gets no route there", portLs[0].name(), key, d.port, chosen))
+				x.add(fmt.Sprintf("%s owns the listener %s:%d, and the catch-all listener adds nothing to it, so %s gets no route there", portLs[0].name(), key, d.port, chosen))
 				continue
 			}
 		}
 		return chosen, catchAll, entry
 	}
-	why = append(why, inert...)
+	if x == nil {
+		return nil, nil, ""
+	}
+	x.why = append(x.why, inert...)
 	for i := range sc.egress {
 		// "Illegal host in sidecar resource … host must be of form
 		// namespace/dnsName": logged and skipped (convertIstioListenerToWrapper).
 		for _, h := range sc.egress[i].errors {
-			why = append(why, fmt.Sprintf("%s skips host %q, which is not of the form namespace/dnsName", sc.egress[i].name(), h))
+			x.add(fmt.Sprintf("%s skips host %q, which is not of the form namespace/dnsName", sc.egress[i].name(), h))
 		}
 	}
-	if len(why) == 0 {
-		why = append(why, fmt.Sprintf("no egress listener imports %s on port %d", d.host, d.port))
-	}
-	if whyBy.IsZero() || len(why) > 1 {
-		whyBy, whyPos = scBy, scPos
-	}
-	notFound(whyBy, whyPos, "not in the proxy's scope, so the destination is unknown: "+strings.Join(dedupe(why), "; "))
 	return nil, nil, ""
 }
 
 // pickImported returns the copy of a hostname that listener l keeps among
 // the visible candidates vis (T3 steps 2-5), the egress host that imported
 // it, and how many copies l imported; reasons for the others go to why.
-func pickImported(l *egressListener, vis []*registryService, configNS string, why *[]string) (*registryService, string, int) {
+func pickImported(l *egressListener, vis []*registryService, configNS string, x *lookupWhy) (*registryService, string, int) {
 	var imp []*registryService
 	var ent []string
 	for _, c := range vis {
 		if res := l.imports(c); res.ok {
 			imp = append(imp, c)
 			ent = append(ent, res.entry)
-		} else {
-			*why = append(*why, res.why(l, c))
+		} else if x != nil {
+			x.add(res.why(l, c))
 		}
 	}
 	chosen := pickOne(imp, configNS)
