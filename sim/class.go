@@ -111,6 +111,21 @@ func (c *classifier) identityView(cl *clientClass, nss []string) string {
 	return v
 }
 
+// readsIdentity reports whether some AuthorizationPolicy that may apply
+// to a server of one of namespaces nss reads the client (identityView is
+// "" for every class otherwise).
+func (c *classifier) readsIdentity(nss []string) bool {
+	if len(c.clientPreds[c.e.cfg.RootNamespace]) > 0 {
+		return true
+	}
+	for _, ns := range nss {
+		if len(c.clientPreds[ns]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // initIdentity fills cl.identity for every namespace whose policies read
 // the client.
 func (c *classifier) initIdentity(cl *clientClass) {
@@ -351,7 +366,30 @@ func sortedKeys(m map[string]bool) []string {
 // classes with the same scope (Sidecar and namespace): what its catch-all
 // adds on that port depends on what the port listener imports from the
 // whole registry (listener.go buildSidecarOutboundListeners, "locked").
+//
+// The view is split in two: clientView, which depends only on cl's
+// profile (profileKey), and identityView; the matrix computes the first
+// once per profile.
 func (cl *clientClass) viewKey(cf *classifier, g *destGroup) string {
+	return cl.clientView(g) + "|" + cf.identityView(cl, g.ctx.nss)
+}
+
+// profileKey renders every input of clientView that comes from the class:
+// classes with equal profiles have equal client views in every group.
+func (cl *clientClass) profileKey() string {
+	if !cl.injected {
+		return cl.base
+	}
+	sc := "-" // no Sidecar: the default scope of cl.ns
+	if cl.scope.sc != nil {
+		sc = cl.scope.sc.Ref.Namespace + "/" + cl.scope.sc.Ref.Name
+	}
+	return cl.base + "\x00" + sc + "@" + cl.ns + "\x00" + cl.drBits
+}
+
+// clientView is the part of viewKey that does not read the client's
+// identity.
+func (cl *clientClass) clientView(g *destGroup) string {
 	dc := g.ctx
 	var b strings.Builder
 	b.WriteString(cl.base)
@@ -380,8 +418,6 @@ func (cl *clientClass) viewKey(cf *classifier, g *destGroup) string {
 			b.WriteString(cl.drBits)
 		}
 	}
-	b.WriteByte('|')
-	b.WriteString(cf.identityView(cl, dc.nss))
 	return b.String()
 }
 

@@ -203,21 +203,66 @@ func (s *Simulator) buildMatrix() *Matrix {
 	}
 
 	// Views: per class and group, which probe answers for the class.
-	// Groups are independent: each owns its memos.
+	// The client half of a view depends on the class's profile alone, so
+	// it is computed per profile; the identity half only where some
+	// policy reads it. Groups are independent: each owns its memos.
 	parallelFor(len(m.classes), func(i int) { cf.initIdentity(m.classes[i]) })
+	profileOf := make([]int32, len(m.classes))
+	var profiles []*clientClass
+	profileIDs := map[string]int32{}
+	for i, cl := range m.classes {
+		k := cl.profileKey()
+		p, ok := profileIDs[k]
+		if !ok {
+			p = int32(len(profiles))
+			profileIDs[k] = p
+			profiles = append(profiles, cl)
+		}
+		profileOf[i] = p
+	}
 	m.view = make([][]int32, len(m.classes))
 	for _, cl := range m.classes {
 		m.view[cl.id] = make([]int32, len(m.groups))
 	}
 	parallelFor(len(m.groups), func(g int) {
 		grp := m.groups[g]
+		pv := make([]int32, len(profiles))
 		ids := map[string]int32{}
-		for _, cl := range m.classes {
-			k := cl.viewKey(cf, grp)
+		for p, cl := range profiles {
+			k := cl.clientView(grp)
 			v, ok := ids[k]
 			if !ok {
-				v = int32(len(grp.reps))
+				v = int32(len(ids))
 				ids[k] = v
+			}
+			pv[p] = v
+		}
+		if !cf.readsIdentity(grp.ctx.nss) {
+			viewOf := make([]int32, len(ids))
+			for i := range viewOf {
+				viewOf[i] = -1
+			}
+			for _, cl := range m.classes {
+				x := pv[profileOf[cl.id]]
+				if viewOf[x] < 0 {
+					viewOf[x] = int32(len(grp.reps))
+					grp.reps = append(grp.reps, cl.id)
+				}
+				m.view[cl.id][g] = viewOf[x]
+			}
+			return
+		}
+		type pair struct {
+			client int32
+			id     string
+		}
+		viewOf := map[pair]int32{}
+		for _, cl := range m.classes {
+			k := pair{pv[profileOf[cl.id]], cf.identityView(cl, grp.ctx.nss)}
+			v, ok := viewOf[k]
+			if !ok {
+				v = int32(len(grp.reps))
+				viewOf[k] = v
 				grp.reps = append(grp.reps, cl.id)
 			}
 			m.view[cl.id][g] = v
@@ -234,7 +279,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 			}
 		}
 	}
-	ev := m.newEvaluator()
+	ev := m.newEvaluator(cf)
 	raws := make([]rawResult, len(jobs))
 	errs := make([]error, len(jobs))
 	parallelFor(len(jobs), func(i int) {

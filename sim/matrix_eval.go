@@ -7,8 +7,7 @@ package sim
 
 import (
 	"fmt"
-
-	"github.com/meshreach/meshreach/mesh"
+	"sync"
 )
 
 // evaluator holds what every probe of a matrix shares: the resolved
@@ -20,6 +19,26 @@ type evaluator struct {
 	eps   [][]evalTarget   // per destination: its endpoints when no ServiceEntry copy is routed to
 	noEP  []string         // per destination: why it has no endpoints
 	srv   map[srvKey]uint8 // server decisions independent of the client, filled before probing
+	cf    *classifier
+	// authz memoises the server decisions that read the client: by
+	// destination, endpoint, transport and the client's identity view.
+	authz sync.Map // authzKey → authzVal
+}
+
+// authzKey is a server decision under AuthorizationPolicies: the request
+// (destination di from a client whose policies see it as id) arriving at
+// an endpoint over a transport. The destination fixes everything else a
+// policy reads (host, port, protocol: authzRequest); identityView covers
+// what it reads of the client.
+type authzKey struct {
+	srvKey
+	di int32
+	id string
+}
+
+type authzVal struct {
+	ok  bool
+	und string
 }
 
 // evalTarget is an endpoint with its workload index.
@@ -45,10 +64,10 @@ const (
 // newEvaluator resolves every destination of m and decides, for every
 // endpoint whose server has no AuthorizationPolicy that may apply, whether
 // it accepts plaintext and mTLS: those decisions do not read the client.
-func (m *Matrix) newEvaluator() *evaluator {
+func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 	e := m.e
 	ev := &evaluator{m: m, dests: make([]dest, len(m.dests)), eps: make([][]evalTarget, len(m.dests)), noEP: make([]string, len(m.dests)),
-		srv: map[srvKey]uint8{}}
+		srv: map[srvKey]uint8{}, cf: cf}
 	var keys []srvKey
 	for i := range m.dests {
 		md := &m.dests[i]
@@ -95,13 +114,21 @@ func (m *Matrix) newEvaluator() *evaluator {
 	return ev
 }
 
-// server decides what arrives at endpoint t over transport tr from client,
-// dialled as p (engine.serverSide).
-func (ev *evaluator) server(t evalTarget, tr Transport, client *mesh.Workload, p Probe) (bool, string) {
-	if v := ev.srv[srvKey{t.node, t.port, tr}]; v != 0 {
+// server decides what arrives at endpoint t of destination di over
+// transport tr from a client of class cl, dialled as p
+// (engine.serverSide).
+func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClass, p Probe) (bool, string) {
+	k := srvKey{t.node, t.port, tr}
+	if v := ev.srv[k]; v != 0 {
 		return v == srvAllowed, ""
 	}
-	ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, client, p)
+	ak := authzKey{k, di, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
+	if v, ok := ev.authz.Load(ak); ok {
+		r := v.(authzVal)
+		return r.ok, r.und
+	}
+	ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
+	ev.authz.Store(ak, authzVal{ok, und})
 	return ok, und
 }
 
@@ -162,11 +189,11 @@ func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
 			continue
 		}
 		wt, _ := e.wire(client, &d, rt.kind, appT, t.w, t.port)
-		okD, undD := ev.server(t, wt, client, p)
-		okP, _ := ev.server(t, Plaintext, client, p)
+		okD, undD := ev.server(di, t, wt, cl, p)
+		okP, _ := ev.server(di, t, Plaintext, cl, p)
 		okM := false
 		if hasIdentity {
-			okM, _ = ev.server(t, MTLS, client, p)
+			okM, _ = ev.server(di, t, MTLS, cl, p)
 		}
 		def := Result{Allowed: okD, Transport: wt, Undecided: undD}
 		r.eps = append(r.eps, rawEndpoint{node: t.node, port: t.port, code: encode(def, bare && okP) | accepts(okP, okM)})
