@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/meshreach/meshreach/mesh"
 	"github.com/meshreach/meshreach/sim"
@@ -22,6 +23,9 @@ func TestExposure(t *testing.T) {
 		return mesh.PeerAuthentication{Ref: mesh.Ref{Kind: "PeerAuthentication", Namespace: ns, Name: name}, Selector: sel, Mode: mode, PortModes: ports}
 	}
 	probe := func(port uint32) sim.Probe { return sim.Probe{From: sim.OutsideID(), ToWorkload: db, Port: port} }
+	// The rule of from-shop needs a peer identity (TestExposureFindings
+	// checks the Detail).
+	fromShop := sim.ExposureFinding{Kind: sim.FindingIdentityAllow, Policy: mesh.Ref{Kind: "AuthorizationPolicy", Namespace: "shop", Name: "from-shop"}}
 	tests := []struct {
 		name   string
 		reason string
@@ -96,8 +100,8 @@ func TestExposure(t *testing.T) {
 				Rules: []mesh.AuthzRule{{From: []mesh.AuthzSource{{Namespaces: []string{"shop"}}}}}})
 		},
 		want: []sim.Exposure{
-			{Workload: db, Port: 8080, Services: []mesh.Ref{dbSvc}, Probe: probe(8080)},
-			{Workload: db, Port: 9090, Probe: probe(9090)},
+			{Workload: db, Port: 8080, Services: []mesh.Ref{dbSvc}, Probe: probe(8080), Findings: []sim.ExposureFinding{fromShop}},
+			{Workload: db, Port: 9090, Probe: probe(9090), Findings: []sim.ExposureFinding{fromShop}},
 		},
 	}}
 	for _, tc := range tests {
@@ -119,7 +123,7 @@ func TestExposure(t *testing.T) {
 			}
 			mx := sim.New(m).Matrix()
 			got := mx.Exposure(sim.Filter{})
-			if d := gocmp.Diff(tc.want, got); d != "" {
+			if d := gocmp.Diff(tc.want, got, cmpopts.IgnoreFields(sim.ExposureFinding{}, "Detail")); d != "" {
 				t.Errorf("%s: Exposure (-want +got):\n%s", tc.reason, d)
 			}
 			for _, x := range got {

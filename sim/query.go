@@ -193,13 +193,22 @@ type Exposure struct {
 	// Probe reproduces the verdict: a direct call from [OutsideID] to the
 	// workload's pod IP; pass it to [Matrix.Probe].
 	Probe Probe
+	// Findings says what the AuthorizationPolicies that act on the
+	// workload mean for plaintext on this port: ALLOW rules that need a
+	// peer identity (they never admit plaintext), DENY rules that need
+	// one (plaintext bypasses them), policies nothing enforces (no
+	// sidecar, or a port it does not capture). Sorted by policy namespace,
+	// name, rule and kind; nil when there is nothing to say, and always
+	// nil on a port that refuses plaintext before authorization (STRICT).
+	Findings []ExposureFinding
 }
 
 // Exposure evaluates, for every workload port f selects (f.ToNamespace,
 // f.To, f.Port; f.Status StatusAllowed keeps accepted ports only,
 // StatusDenied refused ones, StatusUndecided undecided ones), a plaintext
 // connection from the client outside the mesh, through the engine's
-// server side. Sorted by workload and port.
+// server side, with what the AuthorizationPolicies of the port mean for
+// that plaintext (Exposure.Findings). Sorted by workload and port.
 func (m *Matrix) Exposure(f Filter) []Exposure {
 	var out []Exposure
 	for _, x := range m.exposures() {
@@ -213,7 +222,7 @@ func (m *Matrix) Exposure(f Filter) []Exposure {
 			continue
 		}
 		out = append(out, Exposure{Workload: w.ID, Port: x.port, Accepted: accepted, Undecided: x.code&codeUndecided != 0, Services: slices.Clone(x.services),
-			Probe: outsideProbe(w.ID, x.port)})
+			Probe: outsideProbe(w.ID, x.port), Findings: m.exposureFindings(x)})
 	}
 	return out
 }
