@@ -43,22 +43,25 @@ func (e *engine) outbound(client *mesh.Workload, d *dest, proto Protocol) route 
 // has it (nil: computed here). When quiet, it decides the same route
 // without its steps.
 func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, proto Protocol, quiet bool) route {
-	// T4 row 1: traffic iptables does not redirect never meets Envoy.
-	captured, st := e.intercepted(client, d)
-	steps := []Step{st}
-	if !captured {
-		return route{kind: routeBypass, steps: steps}
-	}
 	if sc == nil {
 		sc = e.scopeFor(client)
 	}
 	if quiet {
+		if !e.redirected(client, d) {
+			return route{kind: routeBypass}
+		}
 		if d.kind == destService || d.kind == destServiceEntry {
 			if r, _, _ := e.lookupIn(sc, d, nil); r != nil {
 				return route{kind: routeService, entry: r.se}
 			}
 		}
 		return route{kind: unknownRoute(sc)}
+	}
+	// T4 row 1: traffic iptables does not redirect never meets Envoy.
+	captured, st := e.intercepted(client, d)
+	steps := []Step{st}
+	if !captured {
+		return route{kind: routeBypass, steps: steps}
 	}
 	steps = append(steps, sc.step)
 

@@ -123,6 +123,20 @@ func (e *engine) destIP(d *dest) (ip netip.Addr, what string) {
 	return netip.Addr{}, "the resolved address of " + d.host
 }
 
+// redirected is intercepted without its step.
+func (e *engine) redirected(client *mesh.Workload, d *dest) bool {
+	for _, k := range outboundAnnotations {
+		if _, ok := client.Annotations[k]; ok {
+			ok, _ := e.intercepted(client, d)
+			return ok
+		}
+	}
+	// Without the annotations only rule 2 (loopback) and the default
+	// includeOutboundIPRanges "*" apply.
+	ip, _ := e.destIP(d)
+	return !ip.IsValid() || !ip.IsLoopback()
+}
+
 // intercepted decides whether the client's iptables redirect a connection
 // to d:port to its sidecar, in ISTIO_OUTPUT rule order (§6; run.go Run,
 // handleOutboundPortsInclude, handleOutboundIncludeRules):

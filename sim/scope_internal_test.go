@@ -124,6 +124,10 @@ func runOutbound(t *testing.T, tc outboundCase) {
 		t.Fatalf("resolve(%v): %v", p, err)
 	}
 	rt := e.outbound(client, d, p.Protocol)
+	// The matrix asks for the same decision without its steps.
+	if q := e.outboundIn(client, nil, d, p.Protocol, true); q.kind != rt.kind || q.entry != rt.entry || q.steps != nil {
+		t.Errorf("outboundIn(quiet) = %s via %v with %d steps, outbound = %s via %v (%s)", kindNames[q.kind], q.entry, len(q.steps), kindNames[rt.kind], rt.entry, tc.reason)
+	}
 	var b2 strings.Builder
 	for _, s := range rt.steps {
 		b2.WriteString(s.String())
