@@ -98,9 +98,25 @@
 //     port), "accepted": bool (plaintext from outside the mesh gets in),
 //     "undecided": true (present only when the answer depends on what
 //     meshreach does not model), "services": [ref] (the Services targeting
-//     the port), "probe"}]}, ordered by workload and port. CSV columns:
+//     the port), "probe", "findings": [finding]}]}, ordered by workload and
+//     port. A finding ([sim.ExposureFinding]) is what an
+//     AuthorizationPolicy means for that plaintext: {"kind":
+//     "identity-allow-denies-plaintext" (an ALLOW rule that needs a peer
+//     identity and so never admits plaintext; "accepted" says whether
+//     another rule does), "deny-bypassed-by-plaintext" (a DENY rule that
+//     needs one, which plaintext bypasses: ISTIO-SECURITY-2021-003) or
+//     "policy-not-enforced" (no sidecar, or a port it does not capture),
+//     "policy": ref, "rule": the index in spec.rules (absent when the
+//     finding is about the policy as a whole), "pos": "file:line" (absent
+//     when unknown), "detail": one or two sentences}, ordered by policy
+//     namespace, name, rule and kind. Text, Markdown and HTML show the
+//     findings in a second table "AuthorizationPolicies and that
+//     plaintext" (WORKLOAD, PORT, FINDING, POLICY, RULE ("-" for the
+//     policy as a whole), DETAIL), present whenever a listed port has one;
+//     the HTML drill-down of a port opens with its findings. CSV columns:
 //     workload, port, accepted, undecided, services (space-separated
-//     namespace/name).
+//     namespace/name), findings (space-separated kind:namespace/name:rule,
+//     without ":rule" for the policy as a whole).
 //   - "Groups": {"transport": "any" or a transport, "groups": [{"members":
 //     [workload]}]}: strongly connected groups of two workloads or more.
 //     CSV columns: group, workload.

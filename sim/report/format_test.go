@@ -188,7 +188,7 @@ long-namespace/x    80  refused
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := [][]string{{"workload", "port", "accepted", "undecided", "services"}, {"a/web", "8080", "true", "false", "a/web|1 a/web,2"}, {"long-namespace/x", "80", "false", "false", ""}}
+	want := [][]string{{"workload", "port", "accepted", "undecided", "services", "findings"}, {"a/web", "8080", "true", "false", "a/web|1 a/web,2", ""}, {"long-namespace/x", "80", "false", "false", "", ""}}
 	if d := cmp.Diff(want, rows); d != "" {
 		t.Errorf("CSV mismatch (-want +got):\n%s", d)
 	}
