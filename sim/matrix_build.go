@@ -178,14 +178,24 @@ func (s *Simulator) buildMatrix() *Matrix {
 			listenerPorts[p] = true
 		}
 	}
-	groupOf := map[string]int32{}
-	for i := range m.dests {
+	type ctxOf struct {
+		dc    *destContext
+		hosts []string
+		key   string
+	}
+	ctxs := make([]ctxOf, len(m.dests))
+	parallelFor(len(m.dests), func(i int) {
 		d := &m.dests[i]
 		dc, hosts := m.context(cf, d)
 		if listenerPorts[d.port] {
 			dc.port = d.port
 		}
-		k := dc.key()
+		ctxs[i] = ctxOf{dc, hosts, dc.key()}
+	})
+	groupOf := map[string]int32{}
+	for i := range m.dests {
+		d := &m.dests[i]
+		dc, hosts, k := ctxs[i].dc, ctxs[i].hosts, ctxs[i].key
 		g, ok := groupOf[k]
 		if !ok {
 			g = int32(len(m.groups))
