@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -312,4 +313,26 @@ func TestExposureFindingsAgreeWithProbes(t *testing.T) {
 			t.Errorf("legacy/%s → vault.bank:8080 = %v, %v; want allowed %v (T27)", tc.from, v, err, tc.want)
 		}
 	}
+}
+
+// A DENY rule on the namespace of the caller does not stop plaintext
+// (ISTIO-SECURITY-2021-003): the exposure of the port says so.
+func ExampleMatrix_Exposure_findings() {
+	b := &mesh.Builder{}
+	b.AddNamespace(mesh.Namespace{Name: "bank", Labels: map[string]string{"istio-injection": "enabled"}})
+	b.AddWorkload(mesh.Workload{ID: mesh.WorkloadID{Namespace: "bank", Name: "vault"}, Kind: "Deployment",
+		Ports: []mesh.ContainerPort{{Name: "tcp", Number: 8080}}})
+	b.AddAuthorizationPolicy(mesh.AuthorizationPolicy{Ref: mesh.Ref{Kind: "AuthorizationPolicy", Namespace: "bank", Name: "deny-legacy"},
+		Action: mesh.ActionDeny, Rules: []mesh.AuthzRule{{From: []mesh.AuthzSource{{Namespaces: []string{"legacy"}}}}}})
+	m, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	for _, x := range sim.New(m).Matrix().Exposure(sim.Filter{}) {
+		for _, f := range x.Findings {
+			fmt.Printf("%s:%d accepted=%v %s %s/%s rule %d\n", x.Workload, x.Port, x.Accepted, f.Kind, f.Policy.Namespace, f.Policy.Name, f.Rule)
+		}
+	}
+	// Output:
+	// bank/vault:8080 accepted=true deny-bypassed-by-plaintext bank/deny-legacy rule 0
 }
