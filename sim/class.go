@@ -45,8 +45,11 @@ type classifier struct {
 	clientPreds map[string][]*pred
 	// readsIP is true when some predicate reads a client's pod IP.
 	readsIP bool
-	// drHosts are the DestinationRules' hosts, resolved, in allDRs order.
+	// drHosts are the DestinationRules' hosts, resolved, in allDRs order;
+	// drExact indexes the exact ones, drWild lists the others.
 	drHosts []string
+	drExact map[string][]int
+	drWild  []int
 	// scopes interns Sidecar scopes by Sidecar and namespace, so that
 	// classes with one scope share its parsed listeners.
 	scopes map[scopeKey]*sidecarScope
@@ -58,13 +61,19 @@ type scopeKey struct {
 }
 
 func newClassifier(e *engine) *classifier {
-	c := &classifier{e: e, drSelectors: map[string][]*mesh.DestinationRule{}, clientPreds: map[string][]*pred{},
+	c := &classifier{e: e, drSelectors: map[string][]*mesh.DestinationRule{}, clientPreds: map[string][]*pred{}, drExact: map[string][]int{},
 		scopes: map[scopeKey]*sidecarScope{}}
 	for _, dr := range e.allDRs {
 		if dr.Selector != nil {
 			c.drSelectors[dr.Ref.Namespace] = append(c.drSelectors[dr.Ref.Namespace], dr)
 		}
-		c.drHosts = append(c.drHosts, resolveDRHost(dr.Host, dr.Ref.Namespace, e.cfg.DomainSuffix))
+		h := resolveDRHost(dr.Host, dr.Ref.Namespace, e.cfg.DomainSuffix)
+		if h == "*" || isWildcardHost(h) {
+			c.drWild = append(c.drWild, len(c.drHosts))
+		} else {
+			c.drExact[h] = append(c.drExact[h], len(c.drHosts))
+		}
+		c.drHosts = append(c.drHosts, h)
 	}
 	for _, ns := range slices.Sorted(maps.Keys(e.az.byNS)) {
 		for _, cp := range e.az.byNS[ns] {
@@ -84,6 +93,28 @@ func newClassifier(e *engine) *classifier {
 		}
 	}
 	return c
+}
+
+// drMatching calls f with the index of every DestinationRule whose host
+// may match service host h (drMayMatch), without scanning them all when h
+// is not a wildcard.
+func (c *classifier) drMatching(h string, f func(i int)) {
+	if isWildcardHost(h) {
+		for i, p := range c.drHosts {
+			if drMayMatch(p, h) {
+				f(i)
+			}
+		}
+		return
+	}
+	for _, i := range c.drExact[h] {
+		f(i)
+	}
+	for _, i := range c.drWild {
+		if drMayMatch(c.drHosts[i], h) {
+			f(i)
+		}
+	}
 }
 
 // identityView renders how the AuthorizationPolicies that may apply to a

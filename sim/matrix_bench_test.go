@@ -2,6 +2,8 @@ package sim_test
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -30,7 +32,11 @@ func genMesh(b *testing.B, n int) *mesh.Mesh {
 // meshes, and reports the client classes, the probes run and the cells
 // they stand for.
 func BenchmarkMatrix(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	sizes := []int{1000, 10000}
+	if v, err := strconv.Atoi(os.Getenv("MESHREACH_BENCH_WORKLOADS")); err == nil && v > 0 {
+		sizes = []int{v}
+	}
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			m := genMesh(b, n)
 			b.ReportAllocs()

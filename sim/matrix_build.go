@@ -581,18 +581,18 @@ func (m *Matrix) context(cf *classifier, d *destination) (*destContext, []string
 		dc.names[n] = true
 	}
 	dc.names[e.cfg.RootNamespace] = true
-	for i, dr := range e.allDRs {
-		ns := dr.Ref.Namespace
-		if nss[ns] || ns == e.cfg.RootNamespace {
+	for _, ns := range dc.nss {
+		for _, dr := range e.destRules[ns] {
 			names(dr.ExportTo)
 		}
-		host := cf.drHosts[i]
-		for _, n := range needles {
-			if drMayMatch(host, n) {
-				dc.drNS[ns] = true
-				break
-			}
+	}
+	if !nss[e.cfg.RootNamespace] {
+		for _, dr := range e.destRules[e.cfg.RootNamespace] {
+			names(dr.ExportTo)
 		}
+	}
+	for _, n := range needles {
+		cf.drMatching(n, func(i int) { dc.drNS[e.allDRs[i].Ref.Namespace] = true })
 	}
 	return dc, needles
 }
