@@ -53,6 +53,9 @@ type classifier struct {
 	// scopes interns Sidecar scopes by Sidecar and namespace, so that
 	// classes with one scope share its parsed listeners.
 	scopes map[scopeKey]*sidecarScope
+	// idTabs holds, per namespace whose policies read the client, every
+	// class's identityBits (initIdentity).
+	idTabs map[string]*idTable
 }
 
 type scopeKey struct {
@@ -126,20 +129,100 @@ func (c *classifier) drMatching(h string, f func(i int)) {
 // server-side rule decides by the server, the port and the transport
 // alone; a new one that reads the client must be added here.
 func (c *classifier) identityView(cl *clientClass, nss []string) string {
-	if len(cl.identity) == 0 {
-		return ""
-	}
 	root := c.e.cfg.RootNamespace
-	v := cl.identity[root]
+	v := c.idTabs[root].bits(cl.id)
 	for _, ns := range nss {
-		if ns == root {
-			continue
-		}
-		if x := cl.identity[ns]; x != "" {
-			v += x // identityBits starts with the namespace: no separator needed
+		if ns != root {
+			v += c.idTabs[ns].bits(cl.id) // identityBits starts with the namespace: no separator needed
 		}
 	}
 	return v
+}
+
+// commonIdentity is identityView for the classes identityClasses does not
+// list.
+func (c *classifier) commonIdentity(nss []string) string {
+	root := c.e.cfg.RootNamespace
+	var v string
+	if t := c.idTabs[root]; t != nil {
+		v = t.common
+	}
+	for _, ns := range nss {
+		if t := c.idTabs[ns]; t != nil && ns != root {
+			v += t.common
+		}
+	}
+	return v
+}
+
+// idTable holds identityBits of every class for one namespace: most
+// classes share the most common value, so only the others are kept.
+type idTable struct {
+	common string
+	other  map[int32]string // by class id
+}
+
+// bits returns the identityBits of class id; "" for a nil table (no
+// predicate reads the client there).
+func (t *idTable) bits(id int32) string {
+	if t == nil {
+		return ""
+	}
+	if v, ok := t.other[id]; ok {
+		return v
+	}
+	return t.common
+}
+
+// initIdentity renders identityBits of every class for every namespace
+// whose policies read the client, in parallel by namespace.
+func (c *classifier) initIdentity(classes []*clientClass) {
+	nss := slices.Sorted(maps.Keys(c.clientPreds))
+	tabs := make([]*idTable, len(nss))
+	parallelFor(len(nss), func(i int) {
+		all := make([]string, len(classes))
+		count := map[string]int{}
+		for k, cl := range classes {
+			all[k] = c.identityBits(cl, nss[i])
+			count[all[k]]++
+		}
+		t := &idTable{other: map[int32]string{}}
+		best := -1
+		for _, v := range all {
+			if n := count[v]; n > best || n == best && v < t.common {
+				best, t.common = n, v
+			}
+		}
+		for k, v := range all {
+			if v != t.common {
+				t.other[classes[k].id] = v
+			}
+		}
+		tabs[i] = t
+	})
+	c.idTabs = make(map[string]*idTable, len(nss))
+	for i, ns := range nss {
+		c.idTabs[ns] = tabs[i]
+	}
+}
+
+// identityClasses calls f with every class whose identityView for
+// namespaces nss may differ from the most common one.
+func (c *classifier) identityClasses(nss []string, f func(id int32)) {
+	visit := func(ns string) {
+		if t := c.idTabs[ns]; t != nil {
+			for id := range t.other {
+				f(id)
+			}
+		}
+	}
+	root := c.e.cfg.RootNamespace
+	visit(root)
+	for _, ns := range nss {
+		if ns != root {
+			visit(ns)
+		}
+	}
 }
 
 // readsIdentity reports whether some AuthorizationPolicy that may apply
@@ -155,16 +238,6 @@ func (c *classifier) readsIdentity(nss []string) bool {
 		}
 	}
 	return false
-}
-
-// initIdentity fills cl.identity for every namespace whose policies read
-// the client.
-func (c *classifier) initIdentity(cl *clientClass) {
-	for ns := range c.clientPreds {
-		if v := c.identityBits(cl, ns); v != "" {
-			cl.identity[ns] = v
-		}
-	}
 }
 
 // identityBits renders the matches of cl's identity against the client
@@ -213,10 +286,11 @@ type clientClass struct {
 	// listenerPorts are the ports of scope's egress listeners bound to a
 	// port that can see redirected traffic.
 	listenerPorts []uint32
-	drBits        string            // which DestinationRule selectors of ns select the class
-	identity      map[string]string // identityBits by namespace, for the namespaces with client predicates (initIdentity)
-	annotations   string            // the outbound interception annotations, rendered
-	base          string            // the part of every view that does not depend on the destination
+	drBits        string // which DestinationRule selectors of ns select the class
+	annotations   string // the outbound interception annotations, rendered
+	base          string // the part of every view that does not depend on the destination
+	profile       int32  // index of the class's profile (profileKey) in the matrix
+	generic       int32  // index of the class's genericKey in the matrix
 }
 
 // clientSignature returns the signature of w as a client, and the parts the
@@ -251,7 +325,7 @@ type clientClass struct {
 // test comparing the matrix with a probe per pair fails otherwise.
 func (c *classifier) clientSignature(w *mesh.Workload) (sig string, cl *clientClass) {
 	e := c.e
-	cl = &clientClass{ns: w.ID.Namespace, rep: w, sa: w.ServiceAccount, appMTLS: w.AppMTLS, identity: map[string]string{}}
+	cl = &clientClass{ns: w.ID.Namespace, rep: w, sa: w.ServiceAccount, appMTLS: w.AppMTLS}
 	if cl.sa == "" {
 		cl.sa = "default"
 	}
@@ -418,9 +492,81 @@ func (cl *clientClass) profileKey() string {
 	return cl.base + "\x00" + sc + "@" + cl.ns + "\x00" + cl.drBits
 }
 
+// specialIn reports whether group g reads more of cl than its genericKey:
+// a port listener of its scope on the group's port, catch-all egress hosts
+// for the namespaces of the group's services, or its namespace, where it
+// may decide visibility or the DestinationRule lookup (see clientView).
+// The matrix finds the classes special in a group through inverted
+// indexes (viewIndex), so that the cost of views grows with them, not with
+// classes × groups.
+func (cl *clientClass) specialIn(g *destGroup) bool {
+	if !cl.injected {
+		return false
+	}
+	dc := g.ctx
+	if dc.port != 0 && slices.Contains(cl.listenerPorts, dc.port) || dc.names[cl.ns] || dc.drNS[cl.ns] {
+		return true
+	}
+	if cl.catchAll != nil {
+		for _, n := range dc.nss {
+			if cl.catchAll.byNS[n] != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// genericKey renders what clientView reads of cl in a group where cl is
+// not special: the base, and whether the scope has a catch-all listener
+// and its egress hosts for namespace "*" (hostView reads their entries
+// only).
+func (cl *clientClass) genericKey() string {
+	switch {
+	case !cl.injected:
+		return cl.base
+	case cl.catchAll == nil:
+		return cl.base + "\x00no catch-all"
+	}
+	hc := cl.catchAll.byNS[wildcardNamespace]
+	if hc == nil {
+		return cl.base + "\x00-"
+	}
+	return cl.base + "\x00+" + strings.Join(hc.all, ",") + "\x00~" + strings.Join(hc.excluded, ",")
+}
+
 // clientView is the part of viewKey that does not read the client's
-// identity.
+// identity. Where cl is not special it depends on the genericKey alone.
 func (cl *clientClass) clientView(g *destGroup) string {
+	if !cl.specialIn(g) {
+		return cl.genericView(g)
+	}
+	return cl.fullView(g)
+}
+
+// genericView is fullView where cl is not special in g: no port listener
+// on the group's port, no egress hosts for its services' namespaces, and
+// its namespace neither names a visibility nor a DestinationRule lookup.
+func (cl *clientClass) genericView(g *destGroup) string {
+	if !cl.injected {
+		return cl.base
+	}
+	var b strings.Builder
+	b.WriteString(cl.base)
+	if cl.catchAll == nil {
+		b.WriteString("no catch-all")
+	} else {
+		for range g.ctx.nss {
+			b.WriteString("-;") // hostView(nil)
+		}
+		b.WriteString(g.hostView(cl.catchAll.byNS[wildcardNamespace]))
+	}
+	b.WriteString("||")
+	return b.String()
+}
+
+// fullView renders every input of clientView.
+func (cl *clientClass) fullView(g *destGroup) string {
 	dc := g.ctx
 	var b strings.Builder
 	b.WriteString(cl.base)

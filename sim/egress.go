@@ -496,7 +496,24 @@ func (e *engine) eachService(f func(*registryService) bool) {
 // creates on its port. Hostname collisions inside l are ignored: they only
 // drop copies of a hostname, so at worst this over-counts addresses shared
 // by colliding ServiceEntries.
+//
+// The answer scans the registry, so it is memoised per listener and
+// namespace (parsed listeners are shared: scope_sidecar.go egressOf).
 func (e *engine) portListenerKeys(l *egressListener, configNS string) map[string]bool {
+	k := portKeysKey{l, configNS}
+	if v, ok := e.portKeys.Load(k); ok {
+		return v.(map[string]bool)
+	}
+	v, _ := e.portKeys.LoadOrStore(k, e.scanPortListenerKeys(l, configNS))
+	return v.(map[string]bool)
+}
+
+type portKeysKey struct {
+	l  *egressListener
+	ns string
+}
+
+func (e *engine) scanPortListenerKeys(l *egressListener, configNS string) map[string]bool {
 	keys := map[string]bool{}
 	e.eachService(func(r *registryService) bool {
 		if e.visible(r, configNS) && l.imports(r).ok {

@@ -31,6 +31,8 @@ type index struct {
 	httpListeners sync.Map
 	// egressMemo memoises egressOf (scope_sidecar.go) by scopeKey.
 	egressMemo sync.Map
+	// portKeys memoises portListenerKeys (egress.go).
+	portKeys sync.Map
 }
 
 // service is a Kubernetes Service with its endpoints resolved.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/meshreach/meshreach/mesh"
 )
@@ -289,7 +290,6 @@ type Matrix struct {
 	classOf []int32 // per workload
 	dests   []destination
 	groups  []*destGroup
-	view    [][]int32 // per class, per group: the view's index in the group
 	results []evalResult
 	slots   []slot // sorted by node, port, host, dialled port
 	// slotsOfNode lists, per node, its slots in slot order.
@@ -303,11 +303,13 @@ type Matrix struct {
 	// The reachability graph between (group, view) pairs: gvAdj lists
 	// the nodes each pair's verdicts reach, sorted; gvSet is the union of
 	// their transports; gvCells counts the pair's cells; classGV lists
-	// the pairs a class uses whose gvSet is not empty.
-	gvAdj   [][]adjEntry
-	gvSet   []TransportSet
-	gvCells []int
-	classGV [][]int32
+	// the pairs a class uses whose gvSet is not empty (built on first
+	// use by a graph query: classGVs).
+	gvAdj     [][]adjEntry
+	gvSet     []TransportSet
+	gvCells   []int
+	classGV   [][]int32
+	classGVOK sync.Once
 
 	out outsideState
 }
@@ -537,7 +539,7 @@ func (m *Matrix) Summary(f Filter) []Summary {
 			if w == 0 {
 				continue
 			}
-			for _, c := range counts[m.view[ci][g]] {
+			for _, c := range counts[grp.viewOf(cl)] {
 				k := pair{cl.ns, c.to}
 				s := sums[k]
 				if s == nil {

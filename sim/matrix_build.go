@@ -31,6 +31,22 @@ type destGroup struct {
 	reps  []int32               // per view: the class whose representative is probed
 	res   [][]int32             // per view, per destination of the group: result id
 	gv    int32                 // the id of view 0 among all (group, view) pairs
+	// generic is the view of the classes not in special, by their
+	// genericKey index (-1 when every class with that key is special);
+	// special the view of every class the group tells apart by more
+	// (clientClass.specialIn, or an identity other than the most common).
+	generic []int32
+	special map[int32]int32
+}
+
+// viewOf returns the view of class cl in g.
+func (g *destGroup) viewOf(cl *clientClass) int32 {
+	if len(g.special) > 0 {
+		if v, ok := g.special[cl.id]; ok {
+			return v
+		}
+	}
+	return g.generic[cl.generic]
 }
 
 // slot is one (destination, node, port) a verdict may have a result for.
@@ -213,71 +229,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 	}
 
 	// Views: per class and group, which probe answers for the class.
-	// The client half of a view depends on the class's profile alone, so
-	// it is computed per profile; the identity half only where some
-	// policy reads it. Groups are independent: each owns its memos.
-	parallelFor(len(m.classes), func(i int) { cf.initIdentity(m.classes[i]) })
-	profileOf := make([]int32, len(m.classes))
-	var profiles []*clientClass
-	profileIDs := map[string]int32{}
-	for i, cl := range m.classes {
-		k := cl.profileKey()
-		p, ok := profileIDs[k]
-		if !ok {
-			p = int32(len(profiles))
-			profileIDs[k] = p
-			profiles = append(profiles, cl)
-		}
-		profileOf[i] = p
-	}
-	m.view = make([][]int32, len(m.classes))
-	for _, cl := range m.classes {
-		m.view[cl.id] = make([]int32, len(m.groups))
-	}
-	parallelFor(len(m.groups), func(g int) {
-		grp := m.groups[g]
-		pv := make([]int32, len(profiles))
-		ids := map[string]int32{}
-		for p, cl := range profiles {
-			k := cl.clientView(grp)
-			v, ok := ids[k]
-			if !ok {
-				v = int32(len(ids))
-				ids[k] = v
-			}
-			pv[p] = v
-		}
-		if !cf.readsIdentity(grp.ctx.nss) {
-			viewOf := make([]int32, len(ids))
-			for i := range viewOf {
-				viewOf[i] = -1
-			}
-			for _, cl := range m.classes {
-				x := pv[profileOf[cl.id]]
-				if viewOf[x] < 0 {
-					viewOf[x] = int32(len(grp.reps))
-					grp.reps = append(grp.reps, cl.id)
-				}
-				m.view[cl.id][g] = viewOf[x]
-			}
-			return
-		}
-		type pair struct {
-			client int32
-			id     string
-		}
-		viewOf := map[pair]int32{}
-		for _, cl := range m.classes {
-			k := pair{pv[profileOf[cl.id]], cf.identityView(cl, grp.ctx.nss)}
-			v, ok := viewOf[k]
-			if !ok {
-				v = int32(len(grp.reps))
-				viewOf[k] = v
-				grp.reps = append(grp.reps, cl.id)
-			}
-			m.view[cl.id][g] = v
-		}
-	})
+	m.buildViews(cf)
 
 	// One probe per (group, view, destination).
 	type job struct{ g, v, local int32 }
@@ -414,13 +366,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 
 	m.buildViewGraph()
 	m.stats = Stats{Workloads: len(e.wls), Classes: len(m.classes), Destinations: len(m.dests), Groups: len(m.groups), Evaluations: len(jobs)}
-	for _, cl := range m.classes {
-		n := 0
-		for g, grp := range m.groups {
-			n += m.gvCells[grp.gv+m.view[cl.id][g]]
-		}
-		m.stats.Cells += n * len(cl.members)
-	}
+	m.stats.Cells = m.countCells()
 	return m
 }
 
@@ -470,16 +416,6 @@ func (m *Matrix) buildViewGraph() {
 			m.gvAdj[gv] = adj
 			touched = touched[:0]
 		}
-	}
-	m.classGV = make([][]int32, len(m.classes))
-	for ci := range m.classes {
-		var list []int32
-		for g, grp := range m.groups {
-			if gv := grp.gv + m.view[ci][g]; m.gvSet[gv] != 0 {
-				list = append(list, gv)
-			}
-		}
-		m.classGV[ci] = list
 	}
 }
 
@@ -619,7 +555,7 @@ func (m *Matrix) code(cl, si int32) uint8 {
 	sl := &m.slots[si]
 	d := &m.dests[sl.dest]
 	grp := m.groups[d.group]
-	return m.results[grp.res[m.view[cl][d.group]][d.local]].codes[sl.pos]
+	return m.results[grp.res[grp.viewOf(m.classes[cl])][d.local]].codes[sl.pos]
 }
 
 // via returns the Service or ServiceEntry of class cl's verdict at slot si.
@@ -627,5 +563,5 @@ func (m *Matrix) via(cl, si int32) mesh.Ref {
 	sl := &m.slots[si]
 	d := &m.dests[sl.dest]
 	grp := m.groups[d.group]
-	return m.results[grp.res[m.view[cl][d.group]][d.local]].via
+	return m.results[grp.res[grp.viewOf(m.classes[cl])][d.local]].via
 }

@@ -95,20 +95,21 @@ func ipIn(list string, ip netip.Addr) (string, bool, []string) {
 // address that is a plain IP (entries in namespace and name order). what
 // says which, for traces.
 func (e *engine) destIP(d *dest) (ip netip.Addr, what string) {
+	ip = e.destAddr(d)
 	switch d.kind {
 	case destService:
 		if d.svc.svc.Headless {
-			return netip.Addr{}, "the pod IPs of headless Service " + d.svc.svc.Ref.Name
+			return ip, "the pod IPs of headless Service " + d.svc.svc.Ref.Name
 		}
-		if a, err := netip.ParseAddr(d.svc.svc.ClusterIP); err == nil {
-			return a, "clusterIP " + a.String()
+		if ip.IsValid() {
+			return ip, "clusterIP " + ip.String()
 		}
-		return netip.Addr{}, "the clusterIP of Service " + d.svc.svc.Ref.Name
+		return ip, "the clusterIP of Service " + d.svc.svc.Ref.Name
 	case destPod:
-		if a, err := netip.ParseAddr(d.pod.IP); err == nil {
-			return a, "pod IP " + a.String()
+		if ip.IsValid() {
+			return ip, "pod IP " + ip.String()
 		}
-		return netip.Addr{}, "the pod IP of " + d.pod.ID.String()
+		return ip, "the pod IP of " + d.pod.ID.String()
 	case destServiceEntry:
 		for _, m := range d.entries {
 			se := m.se
@@ -118,9 +119,33 @@ func (e *engine) destIP(d *dest) (ip netip.Addr, what string) {
 				}
 			}
 		}
-		return netip.Addr{}, "the resolved address of " + d.host
 	}
-	return netip.Addr{}, "the resolved address of " + d.host
+	return ip, "the resolved address of " + d.host
+}
+
+// destAddr is the address destIP describes, without the description.
+func (e *engine) destAddr(d *dest) netip.Addr {
+	switch d.kind {
+	case destService:
+		if !d.svc.svc.Headless {
+			if a, err := netip.ParseAddr(d.svc.svc.ClusterIP); err == nil {
+				return a
+			}
+		}
+	case destPod:
+		if a, err := netip.ParseAddr(d.pod.IP); err == nil {
+			return a
+		}
+	case destServiceEntry:
+		for _, m := range d.entries {
+			for _, s := range m.se.Addresses {
+				if a, err := netip.ParseAddr(s); err == nil {
+					return a
+				}
+			}
+		}
+	}
+	return netip.Addr{}
 }
 
 // redirected is intercepted without its step.
@@ -133,7 +158,7 @@ func (e *engine) redirected(client *mesh.Workload, d *dest) bool {
 	}
 	// Without the annotations only rule 2 (loopback) and the default
 	// includeOutboundIPRanges "*" apply.
-	ip, _ := e.destIP(d)
+	ip := e.destAddr(d)
 	return !ip.IsValid() || !ip.IsLoopback()
 }
 

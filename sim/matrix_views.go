@@ -1,0 +1,208 @@
+package sim
+
+// Views of destination groups, computed sparsely: in a group most classes
+// are told apart only by their genericKey (clientClass.specialIn), so the
+// group renders one view per genericKey and a view for each class it
+// reads more of. Classes special in a group are found through inverted
+// indexes, so the cost grows with the classes and groups, not with their
+// product.
+
+import (
+	"slices"
+)
+
+// viewIndex is what buildViews shares between groups.
+type viewIndex struct {
+	generics [][]int32          // per genericKey index: its classes, ascending
+	byPort   map[uint32][]int32 // classes whose scope has a port listener on the port
+	byHostNS map[string][]int32 // classes whose catch-all has egress hosts for the namespace
+	byNS     map[string][]int32 // classes with a sidecar, by namespace
+}
+
+// buildViews assigns every class a view in every group, sets each group's
+// reps, and computes the identity tables.
+func (m *Matrix) buildViews(cf *classifier) {
+	cf.initIdentity(m.classes)
+	ix := &viewIndex{byPort: map[uint32][]int32{}, byHostNS: map[string][]int32{}, byNS: map[string][]int32{}}
+	genericIDs := map[string]int32{}
+	for _, cl := range m.classes {
+		k := cl.genericKey()
+		gk, ok := genericIDs[k]
+		if !ok {
+			gk = int32(len(ix.generics))
+			genericIDs[k] = gk
+			ix.generics = append(ix.generics, nil)
+		}
+		cl.generic = gk
+		ix.generics[gk] = append(ix.generics[gk], cl.id)
+		if !cl.injected {
+			continue
+		}
+		ix.byNS[cl.ns] = append(ix.byNS[cl.ns], cl.id)
+		for _, p := range slices.Compact(slices.Sorted(slices.Values(cl.listenerPorts))) {
+			ix.byPort[p] = append(ix.byPort[p], cl.id)
+		}
+		if cl.catchAll != nil {
+			for n := range cl.catchAll.byNS {
+				if n != wildcardNamespace {
+					ix.byHostNS[n] = append(ix.byHostNS[n], cl.id)
+				}
+			}
+		}
+	}
+	parallelFor(len(m.groups), func(g int) { m.groupViews(cf, ix, m.groups[g]) })
+}
+
+// groupViews computes the views of group g. Views are numbered in the
+// order of their first class, so the result does not depend on map
+// order.
+func (m *Matrix) groupViews(cf *classifier, ix *viewIndex, g *destGroup) {
+	dc := g.ctx
+	var special []int32
+	add := func(ids []int32) { special = append(special, ids...) }
+	if dc.port != 0 {
+		add(ix.byPort[dc.port])
+	}
+	for _, n := range dc.nss {
+		add(ix.byHostNS[n])
+	}
+	for n := range dc.names {
+		add(ix.byNS[n])
+	}
+	for n := range dc.drNS {
+		if !dc.names[n] {
+			add(ix.byNS[n])
+		}
+	}
+	// Keep only the classes specialIn says are special: the indexes may
+	// list more (a class of a namespace in names is special; one in byPort
+	// is too), never fewer.
+	special = slices.DeleteFunc(special, func(id int32) bool { return !m.classes[id].specialIn(g) })
+	reads := cf.readsIdentity(dc.nss)
+	if reads {
+		cf.identityClasses(dc.nss, func(id int32) { special = append(special, id) })
+	}
+	slices.Sort(special)
+	special = slices.Compact(special)
+	isSpecial := make(map[int32]bool, len(special))
+	for _, id := range special {
+		isSpecial[id] = true
+	}
+
+	type key struct {
+		client string
+		id     string
+	}
+	type view struct {
+		key   key
+		first int32 // the first class with the view
+	}
+	var views []view
+	ids := map[key]int32{}
+	viewFor := func(k key, cl int32) int32 {
+		v, ok := ids[k]
+		if !ok {
+			v = int32(len(views))
+			ids[k] = v
+			views = append(views, view{k, cl})
+		} else if cl < views[v].first {
+			views[v].first = cl
+		}
+		return v
+	}
+	common := ""
+	if reads {
+		common = cf.commonIdentity(dc.nss)
+	}
+	g.generic = make([]int32, len(ix.generics))
+	for gk, members := range ix.generics {
+		g.generic[gk] = -1
+		for _, id := range members {
+			if !isSpecial[id] {
+				g.generic[gk] = viewFor(key{m.classes[id].genericView(g), common}, id)
+				break
+			}
+		}
+	}
+	g.special = make(map[int32]int32, len(special))
+	for _, id := range special {
+		cl := m.classes[id]
+		id2 := common
+		if reads {
+			id2 = cf.identityView(cl, dc.nss)
+		}
+		g.special[id] = viewFor(key{cl.clientView(g), id2}, id)
+	}
+
+	// Renumber by first class.
+	order := make([]int32, len(views))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return int(views[a].first) - int(views[b].first) })
+	renum := make([]int32, len(views))
+	g.reps = make([]int32, len(views))
+	for newID, old := range order {
+		renum[old] = int32(newID)
+		g.reps[newID] = views[old].first
+	}
+	for gk, v := range g.generic {
+		if v >= 0 {
+			g.generic[gk] = renum[v]
+		}
+	}
+	for id, v := range g.special {
+		g.special[id] = renum[v]
+	}
+}
+
+// countCells returns the number of cells the matrix expands to: per group
+// and view, its cells times the members of the classes with that view.
+func (m *Matrix) countCells() int {
+	var gkMembers []int
+	for _, cl := range m.classes {
+		for int(cl.generic) >= len(gkMembers) {
+			gkMembers = append(gkMembers, 0)
+		}
+		gkMembers[cl.generic] += len(cl.members)
+	}
+	total := 0
+	for _, g := range m.groups {
+		n := make([]int, len(g.reps))
+		for gk, v := range g.generic {
+			if v >= 0 {
+				n[v] += gkMembers[gk]
+			}
+		}
+		for id, v := range g.special {
+			cl := m.classes[id]
+			n[v] += len(cl.members)
+			if gv := g.generic[cl.generic]; gv >= 0 {
+				n[gv] -= len(cl.members)
+			}
+		}
+		for v, k := range n {
+			total += k * m.gvCells[g.gv+int32(v)]
+		}
+	}
+	return total
+}
+
+// classGVs returns, per class, the (group, view) pairs it uses whose
+// verdicts reach some node, computed on first use.
+func (m *Matrix) classGVs() [][]int32 {
+	m.classGVOK.Do(func() {
+		m.classGV = make([][]int32, len(m.classes))
+		parallelFor(len(m.classes), func(ci int) {
+			cl := m.classes[ci]
+			var list []int32
+			for _, g := range m.groups {
+				if gv := g.gv + g.viewOf(cl); m.gvSet[gv] != 0 {
+					list = append(list, gv)
+				}
+			}
+			m.classGV[ci] = list
+		})
+	})
+	return m.classGV
+}
