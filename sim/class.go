@@ -54,7 +54,7 @@ type classifier struct {
 	// classes with one scope share its parsed listeners.
 	scopes map[scopeKey]*sidecarScope
 	// idTabs holds, per namespace whose policies read the client, every
-	// class's identityBits (initIdentity).
+	// class's appendIdentityBits (initIdentity).
 	idTabs map[string]*idTable
 }
 
@@ -133,7 +133,7 @@ func (c *classifier) identityView(cl *clientClass, nss []string) string {
 	v := c.idTabs[root].bits(cl.id)
 	for _, ns := range nss {
 		if ns != root {
-			v += c.idTabs[ns].bits(cl.id) // identityBits starts with the namespace: no separator needed
+			v += c.idTabs[ns].bits(cl.id) // appendIdentityBits starts with the namespace: no separator needed
 		}
 	}
 	return v
@@ -155,14 +155,14 @@ func (c *classifier) commonIdentity(nss []string) string {
 	return v
 }
 
-// idTable holds identityBits of every class for one namespace: most
+// idTable holds appendIdentityBits of every class for one namespace: most
 // classes share the most common value, so only the others are kept.
 type idTable struct {
 	common string
 	other  map[int32]string // by class id
 }
 
-// bits returns the identityBits of class id; "" for a nil table (no
+// bits returns the appendIdentityBits of class id; "" for a nil table (no
 // predicate reads the client there).
 func (t *idTable) bits(id int32) string {
 	if t == nil {
@@ -174,28 +174,47 @@ func (t *idTable) bits(id int32) string {
 	return t.common
 }
 
-// initIdentity renders identityBits of every class for every namespace
+// initIdentity renders appendIdentityBits of every class for every namespace
 // whose policies read the client, in parallel by namespace.
 func (c *classifier) initIdentity(classes []*clientClass) {
+	for _, cl := range classes {
+		cl.uri = cl.rep.Identity(c.e.cfg.TrustDomain)
+	}
 	nss := slices.Sorted(maps.Keys(c.clientPreds))
 	tabs := make([]*idTable, len(nss))
 	parallelFor(len(nss), func(i int) {
-		all := make([]string, len(classes))
-		count := map[string]int{}
+		// Intern the values: most classes share one.
+		var vals []string
+		ids := map[string]int32{}
+		of := make([]int32, len(classes))
+		var buf []byte
 		for k, cl := range classes {
-			all[k] = c.identityBits(cl, nss[i])
-			count[all[k]]++
+			buf = c.appendIdentityBits(buf[:0], cl, nss[i])
+			v, ok := ids[string(buf)]
+			if !ok {
+				v = int32(len(vals))
+				ids[string(buf)] = v
+				vals = append(vals, string(buf))
+			}
+			of[k] = v
 		}
-		t := &idTable{other: map[int32]string{}}
-		best := -1
-		for _, v := range all {
-			if n := count[v]; n > best || n == best && v < t.common {
-				best, t.common = n, v
+		count := make([]int, len(vals))
+		for _, v := range of {
+			count[v]++
+		}
+		common := int32(0)
+		for v := range vals {
+			if count[v] > count[common] || count[v] == count[common] && vals[v] < vals[common] {
+				common = int32(v)
 			}
 		}
-		for k, v := range all {
-			if v != t.common {
-				t.other[classes[k].id] = v
+		t := &idTable{other: map[int32]string{}}
+		if len(vals) > 0 {
+			t.common = vals[common]
+		}
+		for k, v := range of {
+			if v != common {
+				t.other[classes[k].id] = vals[v]
 			}
 		}
 		tabs[i] = t
@@ -240,31 +259,35 @@ func (c *classifier) readsIdentity(nss []string) bool {
 	return false
 }
 
-// identityBits renders the matches of cl's identity against the client
-// predicates of namespace ns's policies.
-func (c *classifier) identityBits(cl *clientClass, ns string) string {
+// appendIdentityBits appends the matches of cl's identity against the
+// client predicates of namespace ns's policies: "ns:bits;", nothing when
+// there are none.
+func (c *classifier) appendIdentityBits(b []byte, cl *clientClass, ns string) []byte {
 	preds := c.clientPreds[ns]
 	if len(preds) == 0 {
-		return ""
+		return b
 	}
-	id := cl.rep.Identity(c.e.cfg.TrustDomain)
+	id := cl.uri
 	ip, ipErr := netip.ParseAddr(cl.ip)
 	ip = ip.Unmap()
-	var b []byte
+	b = append(b, ns...)
+	b = append(b, ':')
 	for _, p := range preds {
-		for _, x := range slices.Concat(p.vals, p.not) {
-			switch {
-			case x.bad != nil:
-			case p.attr == attrPeer:
-				b = append(b, boolByte(x.str.match(id)))
-			case ipErr != nil:
-				b = append(b, 'u')
-			default:
-				b = append(b, boolByte(x.cidr.Contains(ip)))
+		for _, list := range [2][]value{p.vals, p.not} {
+			for _, x := range list {
+				switch {
+				case x.bad != nil:
+				case p.attr == attrPeer:
+					b = append(b, boolByte(x.str.match(id)))
+				case ipErr != nil:
+					b = append(b, 'u')
+				default:
+					b = append(b, boolByte(x.cidr.Contains(ip)))
+				}
 			}
 		}
 	}
-	return ns + ":" + string(b) + ";"
+	return append(b, ';')
 }
 
 // clientClass is a set of workloads with one client signature, and what
@@ -289,7 +312,7 @@ type clientClass struct {
 	drBits        string // which DestinationRule selectors of ns select the class
 	annotations   string // the outbound interception annotations, rendered
 	base          string // the part of every view that does not depend on the destination
-	profile       int32  // index of the class's profile (profileKey) in the matrix
+	uri           string // the representative's SPIFFE identity (initIdentity)
 	generic       int32  // index of the class's genericKey in the matrix
 }
 
@@ -448,7 +471,7 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// viewKey is how class cl sees the destinations of group g: two classes
+// viewKey is how a class sees the destinations of a group: two classes
 // with equal keys get equal outcomes for every destination of the group.
 // It covers every place a probe reads the client (engine.go Probe):
 //   - without a sidecar, only the app's transport (AppMTLS; the protocol
@@ -472,24 +495,11 @@ func sortedKeys(m map[string]bool) []string {
 // adds on that port depends on what the port listener imports from the
 // whole registry (listener.go buildSidecarOutboundListeners, "locked").
 //
-// The view is split in two: clientView, which depends only on cl's
-// profile (profileKey), and identityView; the matrix computes the first
-// once per profile.
-func (cl *clientClass) viewKey(cf *classifier, g *destGroup) string {
-	return cl.clientView(g) + "|" + cf.identityView(cl, g.ctx.nss)
-}
-
-// profileKey renders every input of clientView that comes from the class:
-// classes with equal profiles have equal client views in every group.
-func (cl *clientClass) profileKey() string {
-	if !cl.injected {
-		return cl.base
-	}
-	sc := "-" // no Sidecar: the default scope of cl.ns
-	if cl.scope.sc != nil {
-		sc = cl.scope.sc.Ref.Namespace + "/" + cl.scope.sc.Ref.Name
-	}
-	return cl.base + "\x00" + sc + "@" + cl.ns + "\x00" + cl.drBits
+// The view is split in two: clientView and identityView. groupViews
+// renders clientView once per genericKey where classes are not special.
+type viewKey struct {
+	client string // clientView
+	id     string // identityView
 }
 
 // specialIn reports whether group g reads more of cl than its genericKey:

@@ -423,7 +423,13 @@ func pickOne(imported []*registryService, configNS string) *registryService {
 // by hostname, most specific hostname first: the dialled name itself, then
 // wildcard ServiceEntry hosts covering it, longest first. Each group is in
 // registry order for namespace ns.
+//
+// The result is read-only: a Service no ServiceEntry shares a host with
+// returns the same list every time.
 func (e *engine) candidates(d *dest, ns string) [][]*registryService {
+	if d.kind == destService && len(e.seByHost[d.host]) == 0 {
+		return d.svc.alone
+	}
 	byHost := map[string][]*registryService{}
 	add := func(r *registryService) { byHost[r.host] = append(byHost[r.host], r) }
 	switch d.kind {

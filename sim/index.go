@@ -40,6 +40,9 @@ type service struct {
 	svc       *mesh.Service
 	host      string           // FQDN
 	endpoints []*mesh.Workload // workloads its selector picks in its namespace, sorted
+	// alone is what candidates returns for the Service when no
+	// ServiceEntry declares its host: read-only.
+	alone [][]*registryService
 }
 
 func newIndex(m *mesh.Mesh) *index {
@@ -72,6 +75,7 @@ func newIndex(m *mesh.Mesh) *index {
 				}
 			}
 		}
+		sv.alone = [][]*registryService{{{host: sv.host, ns: s.Ref.Namespace, svc: sv}}}
 		ix.svcByHost[sv.host] = sv
 		ix.services = append(ix.services, sv)
 	}

@@ -45,6 +45,7 @@ type authzVal struct {
 type evalTarget struct {
 	endpoint
 	node int32
+	pre  [2]uint8 // evaluator.srv for Plaintext and MTLS, when known
 }
 
 // srvKey is a server-side decision: endpoint workload, container port and
@@ -87,7 +88,7 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 		ev.noEP[i] = no
 		for _, t := range ts {
 			node := m.wlIndex[t.w.ID]
-			ev.eps[i] = append(ev.eps[i], evalTarget{t, node})
+			ev.eps[i] = append(ev.eps[i], evalTarget{endpoint: t, node: node})
 			if len(e.az.candidates(t.w)) == 0 {
 				for _, tr := range []Transport{Plaintext, MTLS} {
 					k := srvKey{node, t.port, tr}
@@ -111,6 +112,12 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 	for i, k := range keys {
 		ev.srv[k] = vals[i]
 	}
+	for _, ts := range ev.eps {
+		for i := range ts {
+			t := &ts[i]
+			t.pre = [2]uint8{ev.srv[srvKey{t.node, t.port, Plaintext}], ev.srv[srvKey{t.node, t.port, MTLS}]}
+		}
+	}
 	return ev
 }
 
@@ -118,6 +125,12 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 // transport tr from a client of class cl, dialled as p
 // (engine.serverSide).
 func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClass, p Probe) (bool, string) {
+	if tr == Plaintext && t.pre[0] != 0 {
+		return t.pre[0] == srvAllowed, ""
+	}
+	if tr == MTLS && t.pre[1] != 0 {
+		return t.pre[1] == srvAllowed, ""
+	}
 	k := srvKey{t.node, t.port, tr}
 	if v := ev.srv[k]; v != 0 {
 		return v == srvAllowed, ""
@@ -168,7 +181,7 @@ func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
 		ts, no := e.targets(&d)
 		targets, noEndpoint = nil, no
 		for _, t := range ts {
-			targets = append(targets, evalTarget{t, m.wlIndex[t.w.ID]})
+			targets = append(targets, evalTarget{endpoint: t, node: m.wlIndex[t.w.ID]})
 		}
 	}
 	bare := !cl.injected

@@ -89,17 +89,13 @@ func (m *Matrix) groupViews(cf *classifier, ix *viewIndex, g *destGroup) {
 		isSpecial[id] = true
 	}
 
-	type key struct {
-		client string
-		id     string
-	}
 	type view struct {
-		key   key
+		key   viewKey
 		first int32 // the first class with the view
 	}
 	var views []view
-	ids := map[key]int32{}
-	viewFor := func(k key, cl int32) int32 {
+	ids := map[viewKey]int32{}
+	viewFor := func(k viewKey, cl int32) int32 {
 		v, ok := ids[k]
 		if !ok {
 			v = int32(len(views))
@@ -119,7 +115,7 @@ func (m *Matrix) groupViews(cf *classifier, ix *viewIndex, g *destGroup) {
 		g.generic[gk] = -1
 		for _, id := range members {
 			if !isSpecial[id] {
-				g.generic[gk] = viewFor(key{m.classes[id].genericView(g), common}, id)
+				g.generic[gk] = viewFor(viewKey{m.classes[id].genericView(g), common}, id)
 				break
 			}
 		}
@@ -131,7 +127,7 @@ func (m *Matrix) groupViews(cf *classifier, ix *viewIndex, g *destGroup) {
 		if reads {
 			id2 = cf.identityView(cl, dc.nss)
 		}
-		g.special[id] = viewFor(key{cl.clientView(g), id2}, id)
+		g.special[id] = viewFor(viewKey{cl.clientView(g), id2}, id)
 	}
 
 	// Renumber by first class.
