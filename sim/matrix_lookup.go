@@ -1,0 +1,41 @@
+package sim
+
+import "github.com/meshreach/meshreach/mesh"
+
+// Lookup returns the cells of client from that land on node to at
+// container port port (Cell.Port; 0 for every port), in the order
+// [Matrix.Cells] yields them: the cells of
+// Cells(Filter{From: from, To: to, Port: port}) when from and to are both
+// set. Unlike a Filter, a zero from or to is not a wildcard: it names no
+// client or node, and Lookup returns nil, as it does for an unknown client
+// (including [OutsideID], which is not a client of the matrix), an
+// unknown node, and a pair without cells at the port. Nil is returned
+// without allocating; otherwise the slice is fresh, allocated once.
+//
+// Lookup goes straight to the pair's cells through the client's class and
+// the node's slots, so it costs O(slots of to), the cells the pair can
+// have, whatever the size of the mesh.
+func (m *Matrix) Lookup(from mesh.WorkloadID, to Node, port uint32) []Cell {
+	wi, ok := m.wlIndex[from]
+	if !ok {
+		return nil
+	}
+	ni, ok := m.nodeIndex(to)
+	if !ok {
+		return nil
+	}
+	cl := m.classOf[wi]
+	slots := m.slotsOfNode[ni]
+	var out []Cell
+	for i, si := range slots {
+		c, ok := m.cell(wi, cl, si)
+		if !ok || port != 0 && c.Port != port {
+			continue
+		}
+		if out == nil {
+			out = make([]Cell, 0, len(slots)-i)
+		}
+		out = append(out, c)
+	}
+	return out
+}
