@@ -504,7 +504,8 @@ type viewKey struct {
 
 // specialIn reports whether group g reads more of cl than its genericKey:
 // a port listener of its scope on the group's port, catch-all egress hosts
-// for the namespaces of the group's services, or its namespace, where it
+// for the namespaces of the group's services, an exact "*/host" entry for
+// one of the group's hosts, or its namespace, where it
 // may decide visibility or the DestinationRule lookup (see clientView).
 // The matrix finds the classes special in a group through inverted
 // indexes (viewIndex), so that the cost of views grows with them, not with
@@ -522,6 +523,11 @@ func (cl *clientClass) specialIn(g *destGroup) bool {
 			if cl.catchAll.byNS[n] != nil {
 				return true
 			}
+		}
+	}
+	for _, h := range cl.exactWildNSHosts() {
+		if _, ok := slices.BinarySearch(g.hosts, h); ok {
+			return true
 		}
 	}
 	return false
@@ -542,16 +548,98 @@ func (cl *clientClass) genericKey() string {
 	if hc == nil {
 		return cl.base + "\x00-"
 	}
-	return cl.base + "\x00+" + strings.Join(hc.all, ",") + "\x00~" + strings.Join(hc.excluded, ",")
+	// Exact hostnames decide only a group that has that host (hostSubsetOf:
+	// no other host is a subset of one); specialIn covers those groups.
+	wild := func(list []string) string {
+		var out []string
+		for _, h := range list {
+			if isWildcardHost(h) {
+				out = append(out, h)
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	return cl.base + "\x00+" + wild(hc.all) + "\x00~" + wild(hc.excluded)
+}
+
+// exactWildNSHosts returns the exact (non-wildcard) hostnames among the
+// catch-all's egress hosts for namespace "*".
+func (cl *clientClass) exactWildNSHosts() []string {
+	if !cl.injected || cl.catchAll == nil {
+		return nil
+	}
+	hc := cl.catchAll.byNS[wildcardNamespace]
+	if hc == nil {
+		return nil
+	}
+	var out []string
+	for _, h := range slices.Concat(hc.all, hc.excluded) {
+		if !isWildcardHost(h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // clientView is the part of viewKey that does not read the client's
 // identity. Where cl is not special it depends on the genericKey alone.
-func (cl *clientClass) clientView(g *destGroup) string {
+func (cl *clientClass) clientView(cf *classifier, g *destGroup) string {
 	if !cl.specialIn(g) {
 		return cl.genericView(g)
 	}
-	return cl.fullView(g)
+	return cl.fullView(cf, g)
+}
+
+// portView renders what lookup reads of cl's scope (memoised per scope in
+// destGroup.portViews) on the port of group g,
+// where the scope has an active port listener (scope.go lookupIn): what
+// each port listener imports of the group's hosts (hostView of its
+// entries for the candidates' namespaces and "*"), what the catch-all
+// imports, and, for every candidate registry service of every destination
+// of the group, whether the first port listener already owns that
+// service's listener address ("locked": listener.go
+// buildSidecarOutboundListeners). Scopes that agree on all three carry
+// every destination of the group alike, whatever their Sidecar.
+func (cl *clientClass) portView(b *strings.Builder, cf *classifier, g *destGroup) {
+	dc := g.ctx
+	var first *egressListener
+	b.WriteString("#port:")
+	for i := range cl.scope.egress {
+		el := &cl.scope.egress[i]
+		if el.inert != "" || el.port != dc.port {
+			continue
+		}
+		if first == nil {
+			first = el
+		}
+		b.WriteByte('[')
+		for _, n := range dc.nss {
+			b.WriteString(g.hostView(el.byNS[n]))
+			b.WriteByte(';')
+		}
+		b.WriteString(g.hostView(el.byNS[wildcardNamespace]))
+		b.WriteByte(']')
+	}
+	b.WriteString("|catch-all:")
+	if cl.catchAll == nil {
+		b.WriteString("none")
+	} else {
+		for _, n := range dc.nss {
+			b.WriteString(g.hostView(cl.catchAll.byNS[n]))
+			b.WriteByte(';')
+		}
+		b.WriteString(g.hostView(cl.catchAll.byNS[wildcardNamespace]))
+	}
+	b.WriteString("|locked:")
+	locked := cf.e.portListenerKeys(first, cl.scope.configNS)
+	for _, k := range g.locks {
+		switch {
+		case k == "":
+			b.WriteByte('-')
+		default:
+			b.WriteByte(boolByte(locked[k]))
+		}
+	}
 }
 
 // genericView is fullView where cl is not special in g: no port listener
@@ -576,15 +664,21 @@ func (cl *clientClass) genericView(g *destGroup) string {
 }
 
 // fullView renders every input of clientView.
-func (cl *clientClass) fullView(g *destGroup) string {
+func (cl *clientClass) fullView(cf *classifier, g *destGroup) string {
 	dc := g.ctx
 	var b strings.Builder
 	b.WriteString(cl.base)
 	if cl.injected {
 		switch {
 		case dc.port != 0 && slices.Contains(cl.listenerPorts, dc.port):
-			b.WriteString("#scope=")
-			b.WriteString(cl.scope.sc.Ref.Namespace + "/" + cl.scope.sc.Ref.Name + "@" + cl.ns)
+			pv, ok := g.portViews[cl.scope]
+			if !ok {
+				var pb strings.Builder
+				cl.portView(&pb, cf, g)
+				pv = pb.String()
+				g.portViews[cl.scope] = pv
+			}
+			b.WriteString(pv)
 		case cl.catchAll == nil:
 			b.WriteString("no catch-all")
 		default:

@@ -37,6 +37,12 @@ type destGroup struct {
 	// (clientClass.specialIn, or an identity other than the most common).
 	generic []int32
 	special map[int32]int32
+	// locks lists, when the group has a port (destContext.port), the
+	// listener address of every candidate registry service of every
+	// destination on that port, in order ("" when the service lacks the
+	// port): portView reads whether a port listener owns them.
+	locks     []string
+	portViews map[*sidecarScope]string // portView, memoised
 }
 
 // viewOf returns the view of class cl in g.
@@ -216,7 +222,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 		if !ok {
 			g = int32(len(m.groups))
 			groupOf[k] = g
-			m.groups = append(m.groups, &destGroup{ctx: dc, rel: map[string]bool{}, views: map[*hostClass]string{}})
+			m.groups = append(m.groups, &destGroup{ctx: dc, rel: map[string]bool{}, views: map[*hostClass]string{}, portViews: map[*sidecarScope]string{}})
 		}
 		grp := m.groups[g]
 		d.group, d.local = g, int32(len(grp.dests))

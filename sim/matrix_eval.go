@@ -71,18 +71,7 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 		srv: map[srvKey]uint8{}, cf: cf}
 	var keys []srvKey
 	for i := range m.dests {
-		md := &m.dests[i]
-		d := dest{host: md.host, port: md.port}
-		if sv, ok := e.svcByHost[md.host]; ok {
-			d.kind, d.svc = destService, sv
-			for k := range sv.svc.Ports {
-				if sp := &sv.svc.Ports[k]; sp.Port == md.port && (sp.Protocol == "" || sp.Protocol == "TCP") {
-					d.svcPort = sp
-				}
-			}
-		} else {
-			d.kind, d.entries = destServiceEntry, e.entriesFor(md.host, md.port)
-		}
+		d := m.resolveDest(int32(i))
 		ev.dests[i] = d
 		ts, no := e.targets(&d)
 		ev.noEP[i] = no
@@ -119,6 +108,25 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 		}
 	}
 	return ev
+}
+
+// resolveDest resolves destination di as Simulator.Probe's resolve does
+// for its host (a Service FQDN or a ServiceEntry host).
+func (m *Matrix) resolveDest(di int32) dest {
+	e := m.e
+	md := &m.dests[di]
+	d := dest{host: md.host, port: md.port}
+	if sv, ok := e.svcByHost[md.host]; ok {
+		d.kind, d.svc = destService, sv
+		for k := range sv.svc.Ports {
+			if sp := &sv.svc.Ports[k]; sp.Port == md.port && (sp.Protocol == "" || sp.Protocol == "TCP") {
+				d.svcPort = sp
+			}
+		}
+	} else {
+		d.kind, d.entries = destServiceEntry, e.entriesFor(md.host, md.port)
+	}
+	return d
 }
 
 // server decides what arrives at endpoint t of destination di over

@@ -17,13 +17,14 @@ type viewIndex struct {
 	byPort   map[uint32][]int32 // classes whose scope has a port listener on the port
 	byHostNS map[string][]int32 // classes whose catch-all has egress hosts for the namespace
 	byNS     map[string][]int32 // classes with a sidecar, by namespace
+	byHost   map[string][]int32 // classes whose catch-all has an exact "*/host" egress entry
 }
 
 // buildViews assigns every class a view in every group, sets each group's
 // reps, and computes the identity tables.
 func (m *Matrix) buildViews(cf *classifier) {
 	cf.initIdentity(m.classes)
-	ix := &viewIndex{byPort: map[uint32][]int32{}, byHostNS: map[string][]int32{}, byNS: map[string][]int32{}}
+	ix := &viewIndex{byPort: map[uint32][]int32{}, byHostNS: map[string][]int32{}, byNS: map[string][]int32{}, byHost: map[string][]int32{}}
 	genericIDs := map[string]int32{}
 	for _, cl := range m.classes {
 		k := cl.genericKey()
@@ -42,6 +43,9 @@ func (m *Matrix) buildViews(cf *classifier) {
 		for _, p := range slices.Compact(slices.Sorted(slices.Values(cl.listenerPorts))) {
 			ix.byPort[p] = append(ix.byPort[p], cl.id)
 		}
+		for _, h := range slices.Compact(slices.Sorted(slices.Values(cl.exactWildNSHosts()))) {
+			ix.byHost[h] = append(ix.byHost[h], cl.id)
+		}
 		if cl.catchAll != nil {
 			for n := range cl.catchAll.byNS {
 				if n != wildcardNamespace {
@@ -58,6 +62,20 @@ func (m *Matrix) buildViews(cf *classifier) {
 // order.
 func (m *Matrix) groupViews(cf *classifier, ix *viewIndex, g *destGroup) {
 	dc := g.ctx
+	if dc.port != 0 {
+		for _, di := range g.dests {
+			d := m.resolveDest(di)
+			for _, group := range m.e.candidates(&d, "") {
+				for _, r := range group {
+					if proto, ok := r.portProtocol(d.port); ok {
+						g.locks = append(g.locks, r.listenerKey(proto))
+					} else {
+						g.locks = append(g.locks, "")
+					}
+				}
+			}
+		}
+	}
 	var special []int32
 	add := func(ids []int32) { special = append(special, ids...) }
 	if dc.port != 0 {
@@ -65,6 +83,9 @@ func (m *Matrix) groupViews(cf *classifier, ix *viewIndex, g *destGroup) {
 	}
 	for _, n := range dc.nss {
 		add(ix.byHostNS[n])
+	}
+	for _, h := range g.hosts {
+		add(ix.byHost[h])
 	}
 	for n := range dc.names {
 		add(ix.byNS[n])
@@ -127,7 +148,7 @@ func (m *Matrix) groupViews(cf *classifier, ix *viewIndex, g *destGroup) {
 		if reads {
 			id2 = cf.identityView(cl, dc.nss)
 		}
-		g.special[id] = viewFor(viewKey{cl.clientView(g), id2}, id)
+		g.special[id] = viewFor(viewKey{cl.clientView(cf, g), id2}, id)
 	}
 
 	// Renumber by first class.

@@ -21,6 +21,7 @@ func TestSparseViews(t *testing.T) {
 				t.Fatal(err)
 			}
 			mx := New(m).Matrix()
+			cf := newClassifier(mx.e)
 			specials := 0
 			for gi, g := range mx.groups {
 				for _, cl := range mx.classes {
@@ -28,11 +29,11 @@ func TestSparseViews(t *testing.T) {
 					if cl.specialIn(g) {
 						specials++
 						if !listed {
-							t.Errorf("group %d: class %d is special (%q) but no index lists it", gi, cl.id, cl.fullView(g))
+							t.Errorf("group %d: class %d is special (%q) but no index lists it", gi, cl.id, cl.fullView(cf, g))
 						}
 						continue
 					}
-					if got, want := cl.genericView(g), cl.fullView(g); got != want {
+					if got, want := cl.genericView(g), cl.fullView(cf, g); got != want {
 						t.Errorf("group %d: class %d: generic view %q, full view %q", gi, cl.id, got, want)
 					}
 					if !listed && g.generic[cl.generic] < 0 {
