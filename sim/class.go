@@ -180,9 +180,31 @@ func (c *classifier) initIdentity(classes []*clientClass) {
 	for _, cl := range classes {
 		cl.uri = cl.rep.Identity(c.e.cfg.TrustDomain)
 	}
+	byNS := map[string][]*clientClass{}
+	for _, cl := range classes {
+		byNS[cl.ns] = append(byNS[cl.ns], cl)
+	}
 	nss := slices.Sorted(maps.Keys(c.clientPreds))
 	tabs := make([]*idTable, len(nss))
 	parallelFor(len(nss), func(i int) {
+		// When every value can only match identities of a few namespaces,
+		// every class outside them gets the all-zero bits: only the
+		// classes of those namespaces are rendered.
+		if only, ok := c.predNamespaces(nss[i]); ok {
+			zero := c.zeroIdentityBits(nss[i])
+			t := &idTable{common: zero, other: map[int32]string{}}
+			var buf []byte
+			for _, ns := range slices.Sorted(maps.Keys(only)) {
+				for _, cl := range byNS[ns] {
+					buf = c.appendIdentityBits(buf[:0], cl, nss[i])
+					if string(buf) != zero {
+						t.other[cl.id] = string(buf)
+					}
+				}
+			}
+			tabs[i] = t
+			return
+		}
 		// Intern the values: most classes share one.
 		var vals []string
 		ids := map[string]int32{}
@@ -257,6 +279,87 @@ func (c *classifier) readsIdentity(nss []string) bool {
 		}
 	}
 	return false
+}
+
+// predNamespaces returns the namespaces outside which no client
+// predicate value of namespace ns's policies can match a class's identity,
+// and false when some value can (an IP block, a case-insensitive or regex
+// match, a prefix shorter than the namespace segment). A mesh identity is
+// spiffe://<trust domain>/ns/<namespace>/sa/<service account>
+// (mesh.SPIFFEID): trust domains and Kubernetes names hold no "/".
+func (c *classifier) predNamespaces(ns string) (map[string]bool, bool) {
+	td := strings.ReplaceAll(c.e.cfg.TrustDomain, "@", ".")
+	out := map[string]bool{}
+	for _, p := range c.clientPreds[ns] {
+		for _, list := range [2][]value{p.vals, p.not} {
+			for _, x := range list {
+				if x.bad != nil {
+					continue
+				}
+				if p.attr != attrPeer || x.str.fold {
+					return nil, false
+				}
+				switch x.str.op {
+				case 'c':
+					// namespaceMatch: "/ns/<ns>/" occurs only as the
+					// namespace segment, unless the trust domain is "ns".
+					inner, ok := strings.CutPrefix(x.str.s, "/ns/")
+					inner, ok2 := strings.CutSuffix(inner, "/")
+					if !ok || !ok2 || strings.Contains(inner, "/") || td == "ns" {
+						return nil, false
+					}
+					out[inner] = true
+				case 'e', 'p':
+					n, ok := spiffeNamespace(x.str.s)
+					switch {
+					case ok:
+						out[n] = true
+					case x.str.op == 'p':
+						return nil, false
+					}
+					// An exact value that is no mesh identity matches none.
+				default:
+					return nil, false
+				}
+			}
+		}
+	}
+	return out, true
+}
+
+// spiffeNamespace returns the namespace segment of v when v starts with
+// "spiffe://<trust domain>/ns/<namespace>/".
+func spiffeNamespace(v string) (string, bool) {
+	rest, ok := strings.CutPrefix(v, "spiffe://")
+	if !ok {
+		return "", false
+	}
+	_, rest, ok = strings.Cut(rest, "/")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutPrefix(rest, "ns/")
+	if !ok {
+		return "", false
+	}
+	n, _, ok := strings.Cut(rest, "/")
+	return n, ok
+}
+
+// zeroIdentityBits is appendIdentityBits for a class no value of namespace
+// ns's client predicates matches.
+func (c *classifier) zeroIdentityBits(ns string) string {
+	b := []byte(ns + ":")
+	for _, p := range c.clientPreds[ns] {
+		for _, list := range [2][]value{p.vals, p.not} {
+			for _, x := range list {
+				if x.bad == nil {
+					b = append(b, '0')
+				}
+			}
+		}
+	}
+	return string(append(b, ';'))
 }
 
 // appendIdentityBits appends the matches of cl's identity against the

@@ -521,14 +521,33 @@ type portKeysKey struct {
 
 func (e *engine) scanPortListenerKeys(l *egressListener, configNS string) map[string]bool {
 	keys := map[string]bool{}
-	e.eachService(func(r *registryService) bool {
+	add := func(r *registryService) bool {
 		if e.visible(r, configNS) && l.imports(r).ok {
 			// The listener port's protocol, not the service's, shapes the
 			// listener (buildSidecarOutboundListeners: port: listenPort).
 			keys[r.listenerKey(l.protocol)] = true
 		}
 		return true
-	})
+	}
+	if l.byNS[wildcardNamespace] != nil {
+		e.eachService(add)
+		return keys
+	}
+	// Without "*/" entries the listener imports only services of the
+	// namespaces it names (imports reads byNS[r.ns] and byNS["*"]).
+	for ns := range l.byNS {
+		for _, s := range e.svcByNS[ns] {
+			add(&registryService{host: s.host, ns: ns, svc: s})
+		}
+	}
+	for _, se := range e.entries {
+		if l.byNS[se.Ref.Namespace] == nil {
+			continue
+		}
+		for _, h := range se.Hosts {
+			add(&registryService{host: h, ns: se.Ref.Namespace, se: se, created: se.Created})
+		}
+	}
 	return keys
 }
 

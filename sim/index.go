@@ -18,6 +18,7 @@ type index struct {
 	// services by FQDN hostname (name.ns.svc.<suffix>).
 	svcByHost map[string]*service
 	services  []*service // sorted by namespace, name
+	svcByNS   map[string][]*service
 	// ServiceEntries by host; several namespaces may declare one host.
 	seByHost   map[string][]*mesh.ServiceEntry
 	entries    []*mesh.ServiceEntry
@@ -53,6 +54,7 @@ func newIndex(m *mesh.Mesh) *index {
 		wl:        map[mesh.WorkloadID]*mesh.Workload{},
 		wlByNS:    map[string][]*mesh.Workload{},
 		svcByHost: map[string]*service{},
+		svcByNS:   map[string][]*service{},
 		seByHost:  map[string][]*mesh.ServiceEntry{},
 		sidecars:  map[string][]*mesh.Sidecar{},
 		peerAuths: map[string][]*mesh.PeerAuthentication{},
@@ -78,6 +80,7 @@ func newIndex(m *mesh.Mesh) *index {
 		sv.alone = [][]*registryService{{{host: sv.host, ns: s.Ref.Namespace, svc: sv}}}
 		ix.svcByHost[sv.host] = sv
 		ix.services = append(ix.services, sv)
+		ix.svcByNS[s.Ref.Namespace] = append(ix.svcByNS[s.Ref.Namespace], sv)
 	}
 	for _, e := range m.ServiceEntries() {
 		ix.entries = append(ix.entries, &e)

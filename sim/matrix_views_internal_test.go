@@ -2,9 +2,11 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/meshreach/meshreach/internal/meshgen"
+	"github.com/meshreach/meshreach/mesh"
 )
 
 // TestSparseViews checks the two facts the sparse views rest on, on
@@ -43,6 +45,101 @@ func TestSparseViews(t *testing.T) {
 			}
 			if specials == 0 {
 				t.Errorf("no class is special in any group: the mesh does not exercise the indexes")
+			}
+		})
+	}
+}
+
+// TestPortListenerKeysScan checks that scanning only the namespaces a
+// port listener names finds the listener addresses a scan of the whole
+// registry finds.
+func TestPortListenerKeysScan(t *testing.T) {
+	t.Parallel()
+	m, err := meshgen.Generate(meshgen.Options{Workloads: 600, Seed: 3}).Mesh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(m).e
+	checked := 0
+	for _, w := range e.wls {
+		if !e.injected(w) {
+			continue
+		}
+		sc := e.scopeFor(w)
+		for i := range sc.egress {
+			l := &sc.egress[i]
+			if l.port == 0 {
+				continue
+			}
+			want := map[string]bool{}
+			e.eachService(func(r *registryService) bool {
+				if e.visible(r, sc.configNS) && l.imports(r).ok {
+					want[r.listenerKey(l.protocol)] = true
+				}
+				return true
+			})
+			if got := e.scanPortListenerKeys(l, sc.configNS); !maps.Equal(got, want) {
+				t.Errorf("%s: port listener %s: keys %v, a full scan finds %v", w.ID, l.name(), got, want)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("the generated mesh has no port listener")
+	}
+}
+
+// TestIdentityTables checks the identity tables against identityBits
+// rendered for every class and namespace, for policies whose values are
+// indexed by namespace (exact and prefix principals, namespaces) and for
+// ones that are not (suffixes, wildcards, service accounts, IP blocks), and
+// for the trust domain "ns", where "/ns/<ns>/" may occur twice in a URI.
+func TestIdentityTables(t *testing.T) {
+	t.Parallel()
+	for _, td := range []string{"cluster.local", "ns"} {
+		t.Run(td, func(t *testing.T) {
+			t.Parallel()
+			o := meshgen.Generate(meshgen.Options{Workloads: 400, Seed: 5})
+			b := o.Builder()
+			cfg := mesh.DefaultConfig()
+			cfg.TrustDomain = td
+			b.SetConfig(cfg)
+			src := func(s mesh.AuthzSource) []mesh.AuthzRule {
+				return []mesh.AuthzRule{{From: []mesh.AuthzSource{s}}}
+			}
+			ns0, ns1 := o.Namespaces[1].Name, o.Namespaces[2].Name
+			for i, r := range [][]mesh.AuthzRule{
+				src(mesh.AuthzSource{Principals: []string{td + "/ns/" + ns1 + "/sa/sa-front", "other.td/ns/" + ns1 + "/sa/x"}}),
+				src(mesh.AuthzSource{Principals: []string{td + "/ns/" + ns1 + "/*"}, NotPrincipals: []string{td + "/ns/" + ns0 + "/sa/sa-data"}}),
+				src(mesh.AuthzSource{Namespaces: []string{ns0, "ns", ns1}}),
+				src(mesh.AuthzSource{Principals: []string{"*/sa/sa-front"}}),
+				src(mesh.AuthzSource{Namespaces: []string{"*-001"}}),
+				src(mesh.AuthzSource{ServiceAccounts: []string{ns1 + "/sa-front"}}),
+				src(mesh.AuthzSource{Principals: []string{td + "/n*"}}),
+			} {
+				b.AddAuthorizationPolicy(mesh.AuthorizationPolicy{Ref: mesh.Ref{Kind: "AuthorizationPolicy", Namespace: o.Namespaces[3+i].Name, Name: "p"}, Rules: r})
+			}
+			m, err := b.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mx := New(m).Matrix()
+			cf := newClassifier(mx.e)
+			cf.initIdentity(mx.classes)
+			indexed := 0
+			for ns := range cf.clientPreds {
+				if _, ok := cf.predNamespaces(ns); ok {
+					indexed++
+				}
+				for _, cl := range mx.classes {
+					want := string(cf.appendIdentityBits(nil, cl, ns))
+					if got := cf.idTabs[ns].bits(cl.id); got != want {
+						t.Errorf("namespace %s, class %d (%s): table says %q, identityBits %q", ns, cl.id, cl.uri, got, want)
+					}
+				}
+			}
+			if indexed == 0 || indexed == len(cf.clientPreds) {
+				t.Errorf("%d of %d namespaces indexed: the mesh must exercise both paths", indexed, len(cf.clientPreds))
 			}
 		})
 	}
