@@ -444,6 +444,23 @@ func (e *engine) serverSide(w *mesh.Workload, port uint32, t Transport, client *
 	return ok, undecided, append(steps, zSteps...)
 }
 
+// serverAccepts is serverSide for plaintext and for mTLS at an endpoint
+// whose server no AuthorizationPolicy may apply to (authorize allows
+// everything there): a server without a sidecar, or a port its sidecar
+// does not capture, hands the bytes to the app, which accepts plaintext
+// and cannot terminate mTLS; otherwise the PeerAuthentication mode decides
+// (serverAccept: STRICT refuses plaintext, DISABLE refuses mTLS).
+func (e *engine) serverAccepts(w *mesh.Workload, port uint32) (plain, mtls bool) {
+	if !e.injected(w) {
+		return true, false
+	}
+	if captured, _ := e.inboundCaptured(w, port); !captured {
+		return true, false
+	}
+	mode, _ := e.peerMode(w, port)
+	return mode != mesh.ModeStrict, mode != mesh.ModeDisable
+}
+
 // aggregate folds per-endpoint results: allowed only when every endpoint
 // is; denied when some endpoint surely is, else undecided when some
 // endpoint is. The trace is the first denied endpoint's, else the first

@@ -18,7 +18,7 @@ type evaluator struct {
 	dests []dest           // per destination: its resolution, before any client routes it
 	eps   [][]evalTarget   // per destination: its endpoints when no ServiceEntry copy is routed to
 	noEP  []string         // per destination: why it has no endpoints
-	srv   map[srvKey]uint8 // server decisions independent of the client, filled before probing
+	pre   map[nodePort][2]uint8 // server decisions for plaintext and mTLS that do not read the client, filled before probing
 	cf    *classifier
 	// authz memoises the server decisions that read the client: by
 	// destination, endpoint, transport and the client's identity view.
@@ -45,7 +45,7 @@ type authzVal struct {
 type evalTarget struct {
 	endpoint
 	node int32
-	pre  [2]uint8 // evaluator.srv for Plaintext and MTLS, when known
+	pre  [2]uint8 // evaluator.pre of the endpoint, when known
 }
 
 // srvKey is a server-side decision: endpoint workload, container port and
@@ -56,7 +56,13 @@ type srvKey struct {
 	t    Transport
 }
 
-// Server-side decisions in evaluator.srv.
+// nodePort is an endpoint: a workload index and a container port.
+type nodePort struct {
+	node int32
+	port uint32
+}
+
+// Server-side decisions in evaluator.pre.
 const (
 	srvDenied  = 1
 	srvAllowed = 2
@@ -68,8 +74,8 @@ const (
 func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 	e := m.e
 	ev := &evaluator{m: m, dests: make([]dest, len(m.dests)), eps: make([][]evalTarget, len(m.dests)), noEP: make([]string, len(m.dests)),
-		srv: map[srvKey]uint8{}, cf: cf}
-	var keys []srvKey
+		pre: map[nodePort][2]uint8{}, cf: cf}
+	var keys []nodePort
 	for i := range m.dests {
 		d := m.resolveDest(int32(i))
 		ev.dests[i] = d
@@ -79,32 +85,31 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 			node := m.wlIndex[t.w.ID]
 			ev.eps[i] = append(ev.eps[i], evalTarget{endpoint: t, node: node})
 			if len(e.az.candidates(t.w)) == 0 {
-				for _, tr := range []Transport{Plaintext, MTLS} {
-					k := srvKey{node, t.port, tr}
-					if _, ok := ev.srv[k]; !ok {
-						ev.srv[k] = 0
-						keys = append(keys, k)
-					}
+				k := nodePort{node, t.port}
+				if _, ok := ev.pre[k]; !ok {
+					ev.pre[k] = [2]uint8{}
+					keys = append(keys, k)
 				}
 			}
 		}
 	}
-	vals := make([]uint8, len(keys))
-	parallelFor(len(keys), func(i int) {
-		k := keys[i]
-		if ok, _, _ := e.serverSide(m.wls[k.node], k.port, k.t, nil, Probe{}); ok {
-			vals[i] = srvAllowed
-		} else {
-			vals[i] = srvDenied
+	vals := make([][2]uint8, len(keys))
+	dec := func(ok bool) uint8 {
+		if ok {
+			return srvAllowed
 		}
+		return srvDenied
+	}
+	parallelFor(len(keys), func(i int) {
+		plain, mtls := e.serverAccepts(m.wls[keys[i].node], keys[i].port)
+		vals[i] = [2]uint8{dec(plain), dec(mtls)}
 	})
 	for i, k := range keys {
-		ev.srv[k] = vals[i]
+		ev.pre[k] = vals[i]
 	}
 	for _, ts := range ev.eps {
 		for i := range ts {
-			t := &ts[i]
-			t.pre = [2]uint8{ev.srv[srvKey{t.node, t.port, Plaintext}], ev.srv[srvKey{t.node, t.port, MTLS}]}
+			ts[i].pre = ev.pre[nodePort{ts[i].node, ts[i].port}]
 		}
 	}
 	return ev
@@ -133,16 +138,17 @@ func (m *Matrix) resolveDest(di int32) dest {
 // transport tr from a client of class cl, dialled as p
 // (engine.serverSide).
 func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClass, p Probe) (bool, string) {
-	if tr == Plaintext && t.pre[0] != 0 {
-		return t.pre[0] == srvAllowed, ""
+	pre := t.pre
+	if pre == ([2]uint8{}) {
+		pre = ev.pre[nodePort{t.node, t.port}] // an endpoint of a routed ServiceEntry copy
 	}
-	if tr == MTLS && t.pre[1] != 0 {
-		return t.pre[1] == srvAllowed, ""
+	switch {
+	case tr == Plaintext && pre[0] != 0:
+		return pre[0] == srvAllowed, ""
+	case tr == MTLS && pre[1] != 0:
+		return pre[1] == srvAllowed, ""
 	}
 	k := srvKey{t.node, t.port, tr}
-	if v := ev.srv[k]; v != 0 {
-		return v == srvAllowed, ""
-	}
 	ak := authzKey{k, di, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
 	if v, ok := ev.authz.Load(ak); ok {
 		r := v.(authzVal)

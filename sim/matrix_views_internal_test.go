@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/meshreach/meshreach/internal/meshgen"
@@ -142,5 +144,59 @@ func TestIdentityTables(t *testing.T) {
 				t.Errorf("%d of %d namespaces indexed: the mesh must exercise both paths", indexed, len(cf.clientPreds))
 			}
 		})
+	}
+}
+
+// TestServerAccepts checks serverAccepts against serverSide for every
+// container port of every workload without AuthorizationPolicies, on a
+// generated mesh and on the seed scenarios.
+func TestServerAccepts(t *testing.T) {
+	t.Parallel()
+	var meshes []*mesh.Mesh
+	gm, err := meshgen.Generate(meshgen.Options{Workloads: 400, Seed: 9}).Mesh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meshes = append(meshes, gm)
+	dirs, _ := filepath.Glob("../examples/seed/*")
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, "*.yaml"))
+		files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "expect.yaml" })
+		if len(files) == 0 {
+			continue
+		}
+		m, err := mesh.Load(files...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meshes = append(meshes, m)
+	}
+	if len(meshes) < 5 {
+		t.Fatalf("%d meshes: the seed scenarios did not load", len(meshes))
+	}
+	checked := map[[2]bool]int{}
+	for _, m := range meshes {
+		e := New(m).e
+		for _, w := range e.wls {
+			if len(e.az.candidates(w)) > 0 {
+				continue
+			}
+			ports := []uint32{15021, 15090}
+			for _, cp := range w.Ports {
+				ports = append(ports, cp.Number)
+			}
+			for _, port := range ports {
+				plain, mtls := e.serverAccepts(w, port)
+				wantP, _, _ := e.serverSide(w, port, Plaintext, nil, Probe{})
+				wantM, _, _ := e.serverSide(w, port, MTLS, nil, Probe{})
+				if plain != wantP || mtls != wantM {
+					t.Errorf("%s port %d: serverAccepts = %v, %v; serverSide says %v, %v", w.ID, port, plain, mtls, wantP, wantM)
+				}
+				checked[[2]bool{plain, mtls}]++
+			}
+		}
+	}
+	if len(checked) < 3 {
+		t.Errorf("outcomes seen: %v; the meshes must exercise STRICT, DISABLE and PERMISSIVE", checked)
 	}
 }

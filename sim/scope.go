@@ -47,15 +47,7 @@ func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, pr
 		sc = e.scopeFor(client)
 	}
 	if quiet {
-		if !e.redirected(client, d) {
-			return route{kind: routeBypass}
-		}
-		if d.kind == destService || d.kind == destServiceEntry {
-			if r, _, _ := e.lookupIn(sc, d, nil); r != nil {
-				return route{kind: routeService, entry: r.se}
-			}
-		}
-		return route{kind: unknownRoute(sc)}
+		return e.outboundQuiet(sc, d, e.redirected(client, d))
 	}
 	// T4 row 1: traffic iptables does not redirect never meets Envoy.
 	captured, st := e.intercepted(client, d)
@@ -131,6 +123,20 @@ func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, pr
 	// virtual host for HTTP: httproute.go buildCatchAllVirtualHost).
 	st.Detail = "ALLOW_ANY and an unknown destination: PassthroughCluster forwards it to the original address, without mTLS" + viaHTTP
 	return route{kind: routePassthrough, steps: append(steps, st)}
+}
+
+// outboundQuiet is outboundIn's decision without steps, for a connection
+// iptables redirects to the sidecar or not (captured: redirected).
+func (e *engine) outboundQuiet(sc *sidecarScope, d *dest, captured bool) route {
+	if !captured {
+		return route{kind: routeBypass}
+	}
+	if d.kind == destService || d.kind == destServiceEntry {
+		if r, _, _ := e.lookupIn(sc, d, nil); r != nil {
+			return route{kind: routeService, entry: r.se}
+		}
+	}
+	return route{kind: unknownRoute(sc)}
 }
 
 // unknownRoute is what a proxy with scope sc does with a destination no
