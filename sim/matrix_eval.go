@@ -15,9 +15,9 @@ import (
 // not depend on the client.
 type evaluator struct {
 	m     *Matrix
-	dests []dest           // per destination: its resolution, before any client routes it
-	eps   [][]evalTarget   // per destination: its endpoints when no ServiceEntry copy is routed to
-	noEP  []string         // per destination: why it has no endpoints
+	dests []dest                // per destination: its resolution, before any client routes it
+	eps   [][]evalTarget        // per destination: its endpoints when no ServiceEntry copy is routed to
+	noEP  []string              // per destination: why it has no endpoints
 	pre   map[nodePort][2]uint8 // server decisions for plaintext and mTLS that do not read the client, filled before probing
 	cf    *classifier
 	// authz memoises the server decisions that read the client: by
