@@ -20,6 +20,9 @@ type evaluator struct {
 	noEP  []string              // per destination: why it has no endpoints
 	pre   map[nodePort][2]uint8 // server decisions for plaintext and mTLS that do not read the client, filled before probing
 	cf    *classifier
+	// tls memoises clientTLS by destination, endpoint and what the
+	// DestinationRule lookup reads of the client (tlsKey).
+	tls sync.Map // tlsKey → Transport
 	// authz memoises the server decisions that read the client: by
 	// destination, endpoint, transport and the client's identity view.
 	authz sync.Map // authzKey → authzVal
@@ -113,6 +116,43 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 		}
 	}
 	return ev
+}
+
+// tlsKey is a clientTLS decision: destination, endpoint, and the
+// client's namespace and DestinationRule selector bits where the group's
+// context reads them ("" elsewhere). The DestinationRule lookup reads the
+// client's namespace (its own rules, then the exportTo of the service's
+// and the root namespace's) and its labels through the selectors of its
+// namespace's rules (destrule.go lookup); a namespace in neither
+// destContext.names nor drNS looks up like every other such namespace.
+type tlsKey struct {
+	di   int32
+	node int32
+	port uint32
+	dr   string
+}
+
+// wire is engine.wire for class cl, memoising the client TLS decision.
+func (ev *evaluator) wire(cl *clientClass, di int32, d *dest, kind routeKind, appT Transport, t evalTarget) Transport {
+	if kind != routeService || d.routed != nil {
+		tr, _ := ev.m.e.wire(cl.rep, d, kind, appT, t.w, t.port)
+		return tr
+	}
+	k := tlsKey{di: di, node: t.node, port: t.port}
+	if dc := ev.m.groups[ev.m.dests[di].group].ctx; dc.names[cl.ns] || dc.drNS[cl.ns] {
+		k.dr = cl.ns + "\x00" + cl.drBits
+	}
+	var tr Transport
+	if v, ok := ev.tls.Load(k); ok {
+		tr = v.(Transport)
+	} else {
+		tr, _ = ev.m.e.wire(cl.rep, d, kind, Plaintext, t.w, t.port)
+		ev.tls.Store(k, tr)
+	}
+	if tr == Plaintext && appT == TLS {
+		tr = TLS // engine.wire: the app's own TLS inside a plaintext cluster
+	}
+	return tr
 }
 
 // resolveDest resolves destination di as Simulator.Probe's resolve does
@@ -215,7 +255,7 @@ func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
 			r.eps = append(r.eps, rawEndpoint{node: t.node, port: t.port, code: encode(Result{}, false)})
 			continue
 		}
-		wt, _ := e.wire(client, &d, rt.kind, appT, t.w, t.port)
+		wt := ev.wire(cl, di, &d, rt.kind, appT, t)
 		okD, undD := ev.server(di, t, wt, cl, p)
 		okP, _ := ev.server(di, t, Plaintext, cl, p)
 		okM := false

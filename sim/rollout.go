@@ -275,7 +275,7 @@ func breakReason(s *Simulator, c Change) BreakReason {
 	if !ok {
 		return ReasonOther
 	}
-	if inj, _ := e.injection(client); !inj {
+	if !e.injected(client) {
 		return ReasonNoSidecar
 	}
 	p := c.Probe()

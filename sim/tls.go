@@ -243,7 +243,7 @@ func (e *engine) clientTLS(client *mesh.Workload, d *dest, svcPort uint32, subse
 		return decide(Plaintext, mesh.Ref{}, mesh.Pos{}, "endpoints without tlsMode=istio get the plaintext socket (cluster_tls.go defaultTransportSocketMatch)",
 			fmt.Sprintf("auto mTLS (%s); the endpoints of %s are not mesh workloads: plaintext", sm.detail, t.host))
 	}
-	if inj, _ := e.injection(ep); !inj {
+	if !e.injected(ep) {
 		return decide(Plaintext, mesh.Ref{}, mesh.Pos{}, "endpoints without tlsMode=istio get the plaintext socket (cluster_tls.go defaultTransportSocketMatch)",
 			fmt.Sprintf("auto mTLS (%s); endpoint %s has no sidecar (no tlsMode=istio): plaintext", sm.detail, ep.ID))
 	}

@@ -404,8 +404,7 @@ func probeCells(s *Simulator, e *engine, client *mesh.Workload, d *destination) 
 	if err != nil {
 		return nil
 	}
-	bare, _ := e.injection(client)
-	bare = !bare
+	bare := !e.injected(client)
 	cell := func(to Node, port uint32, def, plain, mtls Result) Cell {
 		c := Cell{From: client.ID, To: to, Port: port, Via: v.Service, Host: d.host, ViaPort: d.port, Proto: d.proto,
 			Default: Outcome{Allowed: def.Allowed, Transport: def.Transport, Undecided: def.Undecided != ""}}
