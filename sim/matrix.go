@@ -327,7 +327,7 @@ type Matrix struct {
 // the distinct views × destinations, not workloads²; probes run on
 // GOMAXPROCS goroutines.
 func (s *Simulator) Matrix() *Matrix {
-	return s.buildMatrix()
+	return s.buildMatrix(false)
 }
 
 // Simulator returns the simulator the matrix was computed from.

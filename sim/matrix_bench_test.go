@@ -28,15 +28,23 @@ func genMesh(b *testing.B, n int) *mesh.Mesh {
 	return m
 }
 
+// benchSizes are the mesh sizes of the matrix benchmarks: 1k and 10k
+// workloads, MESHREACH_BENCH_WORKLOADS when set, 200 under -short (CI).
+func benchSizes() []int {
+	if v, err := strconv.Atoi(os.Getenv("MESHREACH_BENCH_WORKLOADS")); err == nil && v > 0 {
+		return []int{v}
+	}
+	if testing.Short() {
+		return []int{200}
+	}
+	return []int{1000, 10000}
+}
+
 // BenchmarkMatrix measures sim.New plus Simulator.Matrix on generated
 // meshes, and reports the client classes, the probes run and the cells
 // they stand for.
 func BenchmarkMatrix(b *testing.B) {
-	sizes := []int{1000, 10000}
-	if v, err := strconv.Atoi(os.Getenv("MESHREACH_BENCH_WORKLOADS")); err == nil && v > 0 {
-		sizes = []int{v}
-	}
-	for _, n := range sizes {
+	for _, n := range benchSizes() {
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			m := genMesh(b, n)
 			b.ReportAllocs()
@@ -55,7 +63,7 @@ func BenchmarkMatrix(b *testing.B) {
 // BenchmarkPaths measures Matrix.Paths, up to 5 paths of any length,
 // between fixed pairs of workloads and from the client outside the mesh.
 func BenchmarkPaths(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	for _, n := range benchSizes() {
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			m := genMesh(b, n)
 			mx := sim.New(m).Matrix()
@@ -83,7 +91,7 @@ func BenchmarkPaths(b *testing.B) {
 
 // BenchmarkComponents measures Matrix.Components over every edge.
 func BenchmarkComponents(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	for _, n := range benchSizes() {
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			mx := sim.New(genMesh(b, n)).Matrix()
 			b.ReportAllocs()

@@ -167,7 +167,10 @@ type rawResult struct {
 	eps []rawEndpoint
 }
 
-func (s *Simulator) buildMatrix() *Matrix {
+// buildMatrix builds the matrix. naive builds it without sharing: one
+// class per workload, one view per class in every group, and no memo in
+// the evaluation; tests compare the two.
+func (s *Simulator) buildMatrix(naive bool) *Matrix {
 	e := s.e
 	m := &Matrix{s: s, e: e, wls: e.wls, wlIndex: make(map[mesh.WorkloadID]int32, len(e.wls))}
 	for i, w := range e.wls {
@@ -180,6 +183,9 @@ func (s *Simulator) buildMatrix() *Matrix {
 	m.classOf = make([]int32, len(e.wls))
 	for i, w := range e.wls {
 		sig, cl := cf.clientSignature(w)
+		if naive {
+			sig += "\x00" + w.ID.String()
+		}
 		if have, ok := bySig[sig]; ok {
 			cl = have
 		} else {
@@ -235,7 +241,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 	}
 
 	// Views: per class and group, which probe answers for the class.
-	m.buildViews(cf)
+	m.buildViews(cf, naive)
 
 	// One probe per (group, view, destination).
 	type job struct{ g, v, local int32 }
@@ -248,6 +254,7 @@ func (s *Simulator) buildMatrix() *Matrix {
 		}
 	}
 	ev := m.newEvaluator(cf)
+	ev.naive = naive
 	raws := make([]rawResult, len(jobs))
 	errs := make([]error, len(jobs))
 	parallelFor(len(jobs), func(i int) {

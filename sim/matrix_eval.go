@@ -15,6 +15,7 @@ import (
 // not depend on the client.
 type evaluator struct {
 	m     *Matrix
+	naive bool                  // decide every probe afresh: no precomputed or memoised decision
 	dests []dest                // per destination: its resolution, before any client routes it
 	eps   [][]evalTarget        // per destination: its endpoints when no ServiceEntry copy is routed to
 	noEP  []string              // per destination: why it has no endpoints
@@ -134,7 +135,7 @@ type tlsKey struct {
 
 // wire is engine.wire for class cl, memoising the client TLS decision.
 func (ev *evaluator) wire(cl *clientClass, di int32, d *dest, kind routeKind, appT Transport, t evalTarget) Transport {
-	if kind != routeService || d.routed != nil {
+	if kind != routeService || d.routed != nil || ev.naive {
 		tr, _ := ev.m.e.wire(cl.rep, d, kind, appT, t.w, t.port)
 		return tr
 	}
@@ -178,6 +179,10 @@ func (m *Matrix) resolveDest(di int32) dest {
 // transport tr from a client of class cl, dialled as p
 // (engine.serverSide).
 func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClass, p Probe) (bool, string) {
+	if ev.naive {
+		ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
+		return ok, und
+	}
 	pre := t.pre
 	if pre == ([2]uint8{}) {
 		pre = ev.pre[nodePort{t.node, t.port}] // an endpoint of a routed ServiceEntry copy

@@ -22,8 +22,22 @@ type viewIndex struct {
 
 // buildViews assigns every class a view in every group, sets each group's
 // reps, and computes the identity tables.
-func (m *Matrix) buildViews(cf *classifier) {
+func (m *Matrix) buildViews(cf *classifier, naive bool) {
 	cf.initIdentity(m.classes)
+	if naive {
+		for _, g := range m.groups {
+			g.generic = make([]int32, len(m.classes))
+			g.special = make(map[int32]int32, len(m.classes))
+			g.reps = make([]int32, len(m.classes))
+			for i, cl := range m.classes {
+				cl.generic = int32(i)
+				g.generic[i] = -1
+				g.special[cl.id] = int32(i)
+				g.reps[i] = cl.id
+			}
+		}
+		return
+	}
 	ix := &viewIndex{byPort: map[uint32][]int32{}, byHostNS: map[string][]int32{}, byNS: map[string][]int32{}, byHost: map[string][]int32{}}
 	genericIDs := map[string]int32{}
 	for _, cl := range m.classes {
