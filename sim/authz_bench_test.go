@@ -2,8 +2,11 @@ package sim_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/meshreach/meshreach/internal/meshgen"
 	"github.com/meshreach/meshreach/mesh"
 	"github.com/meshreach/meshreach/sim"
 )
@@ -81,4 +84,66 @@ func BenchmarkProbeAuthz(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAuthzScale measures what AuthorizationPolicies cost at scale:
+// Parse + New + Matrix of the generator's mesh (1k and 10k workloads; 200
+// under -short; 100k with MESHREACH_BENCH_LARGE=1) without its policies
+// and with them, alternately in every op so that both meet the same
+// machine load. It reports both times (without-ms, with-ms) and the
+// difference (overhead-%); ns/op is their sum.
+func BenchmarkAuthzScale(b *testing.B) {
+	for _, sz := range scaleSizes() {
+		b.Run(fmt.Sprintf("workloads=%d", sz.n), func(b *testing.B) {
+			if sz.skip != "" {
+				b.Skip(sz.skip)
+			}
+			run := func(src []byte) (time.Duration, sim.Stats) {
+				start := time.Now()
+				m, err := mesh.Parse("bench.yaml", src)
+				if err != nil {
+					b.Fatal(err)
+				}
+				st := sim.New(m).Matrix().Stats()
+				return time.Since(start), st
+			}
+			without, with := authzScaleYAML(sz.n, false), authzScaleYAML(sz.n, true)
+			b.ReportAllocs()
+			var tWithout, tWith time.Duration
+			var sWithout, sWith sim.Stats
+			for b.Loop() {
+				d, st := run(without)
+				tWithout, sWithout = tWithout+d, st
+				d, st = run(with)
+				tWith, sWith = tWith+d, st
+			}
+			n := float64(b.N)
+			b.ReportMetric(tWithout.Seconds()*1000/n, "without-ms")
+			b.ReportMetric(tWith.Seconds()*1000/n, "with-ms")
+			b.ReportMetric(100*(float64(tWith)/float64(tWithout)-1), "overhead-%")
+			b.ReportMetric(float64(sWithout.Evaluations), "probes-without")
+			b.ReportMetric(float64(sWith.Evaluations), "probes-with")
+		})
+	}
+}
+
+var authzScaleYAMLs sync.Map // [2]int{n, policies} → []byte
+
+// authzScaleYAML is the generator's YAML for n workloads (seed 1), with or
+// without its AuthorizationPolicies.
+func authzScaleYAML(n int, policies bool) []byte {
+	k := [2]int{n, 0}
+	if policies {
+		k[1] = 1
+	}
+	if y, ok := authzScaleYAMLs.Load(k); ok {
+		return y.([]byte)
+	}
+	o := meshgen.Generate(meshgen.Options{Workloads: n, Seed: 1})
+	if !policies {
+		o.AuthorizationPolicies = nil
+	}
+	y := o.YAML()
+	authzScaleYAMLs.Store(k, y)
+	return y
 }

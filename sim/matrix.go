@@ -399,13 +399,15 @@ func (m *Matrix) Cells(f Filter) iter.Seq[Cell] {
 
 // cell expands slot si for client workload wi of class cl.
 func (m *Matrix) cell(wi, cl, si int32) (Cell, bool) {
-	code := m.code(cl, si)
+	sl := &m.slots[si]
+	d := &m.dests[sl.dest]
+	grp := m.groups[d.group]
+	r := &m.results[grp.res[grp.viewOf(m.classes[cl])][d.local]]
+	code := r.codes[sl.pos]
 	if code == 0 {
 		return Cell{}, false
 	}
-	sl := &m.slots[si]
-	d := &m.dests[sl.dest]
-	return Cell{From: m.wls[wi].ID, To: m.nodes[sl.node], Port: sl.port, Via: m.via(cl, si), Host: d.host,
+	return Cell{From: m.wls[wi].ID, To: m.nodes[sl.node], Port: sl.port, Via: r.via, Host: d.host,
 		ViaPort: d.port, Proto: d.proto, Default: codeOutcome(code), Transports: codeTransports(code), Accepts: codeAccepts(code)}, true
 }
 

@@ -28,8 +28,11 @@ func (m *Matrix) Lookup(from mesh.WorkloadID, to Node, port uint32) []Cell {
 	slots := m.slotsOfNode[ni]
 	var out []Cell
 	for i, si := range slots {
+		if port != 0 && m.slots[si].port != port {
+			continue
+		}
 		c, ok := m.cell(wi, cl, si)
-		if !ok || port != 0 && c.Port != port {
+		if !ok {
 			continue
 		}
 		if out == nil {
