@@ -101,6 +101,11 @@ const exposureUsage = `Usage: meshreach exposure -f PATH... [filters] [-o FORMAT
 
 The workload ports that accept plaintext from a client outside the mesh (a
 pod without a sidecar, with no mesh identity): what a STRICT rollout closes.
+Each port also lists what its AuthorizationPolicies do to that plaintext: an
+ALLOW rule that needs a peer identity never admits it, a DENY rule that needs
+one never stops it (ISTIO-SECURITY-2021-003), and a policy on a pod or port
+without a sidecar is not enforced. Findings on ports that refuse plaintext
+show with --all.
 
 Flags (before or after the arguments):
 ` + queryFlags + `      --namespace NS    only workloads in namespace NS
