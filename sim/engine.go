@@ -451,14 +451,23 @@ func (e *engine) serverSide(w *mesh.Workload, port uint32, t Transport, client *
 // and cannot terminate mTLS; otherwise the PeerAuthentication mode decides
 // (serverAccept: STRICT refuses plaintext, DISABLE refuses mTLS).
 func (e *engine) serverAccepts(w *mesh.Workload, port uint32) (plain, mtls bool) {
+	_, plain, mtls = e.serverGate(w, port)
+	return plain, mtls
+}
+
+// serverGate is serverSide before AuthorizationPolicies, for plaintext and
+// mTLS: bare when the bytes reach the app without a sidecar (no
+// AuthorizationPolicy is enforced there), else whether the sidecar's
+// PeerAuthentication accepts each; what it accepts then meets authorize.
+func (e *engine) serverGate(w *mesh.Workload, port uint32) (bare, plain, mtls bool) {
 	if !e.injected(w) {
-		return true, false
+		return true, true, false
 	}
 	if captured, _ := e.inboundCaptured(w, port); !captured {
-		return true, false
+		return true, true, false
 	}
 	mode, _ := e.peerMode(w, port)
-	return mode != mesh.ModeStrict, mode != mesh.ModeDisable
+	return false, mode != mesh.ModeStrict, mode != mesh.ModeDisable
 }
 
 // aggregate folds per-endpoint results: allowed only when every endpoint

@@ -20,6 +20,7 @@ type evaluator struct {
 	eps   [][]evalTarget        // per destination: its endpoints when no ServiceEntry copy is routed to
 	noEP  []string              // per destination: why it has no endpoints
 	pre   map[nodePort][2]uint8 // server decisions for plaintext and mTLS that do not read the client, filled before probing
+	gates map[nodePort]gate     // serverGate of the endpoints AuthorizationPolicies may apply to
 	cf    *classifier
 	// tls memoises clientTLS by destination, endpoint and what the
 	// DestinationRule lookup reads of the client (tlsKey).
@@ -66,6 +67,9 @@ type nodePort struct {
 	port uint32
 }
 
+// gate is engine.serverGate of an endpoint.
+type gate struct{ bare, plain, mtls bool }
+
 // Server-side decisions in evaluator.pre.
 const (
 	srvDenied  = 1
@@ -78,8 +82,8 @@ const (
 func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 	e := m.e
 	ev := &evaluator{m: m, dests: make([]dest, len(m.dests)), eps: make([][]evalTarget, len(m.dests)), noEP: make([]string, len(m.dests)),
-		pre: map[nodePort][2]uint8{}, cf: cf}
-	var keys []nodePort
+		pre: map[nodePort][2]uint8{}, gates: map[nodePort]gate{}, cf: cf}
+	var keys, gateKeys []nodePort
 	for i := range m.dests {
 		d := m.resolveDest(int32(i))
 		ev.dests[i] = d
@@ -88,12 +92,15 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 		for _, t := range ts {
 			node := m.wlIndex[t.w.ID]
 			ev.eps[i] = append(ev.eps[i], evalTarget{endpoint: t, node: node})
+			k := nodePort{node, t.port}
 			if len(e.az.candidates(t.w)) == 0 {
-				k := nodePort{node, t.port}
 				if _, ok := ev.pre[k]; !ok {
 					ev.pre[k] = [2]uint8{}
 					keys = append(keys, k)
 				}
+			} else if _, ok := ev.gates[k]; !ok {
+				ev.gates[k] = gate{}
+				gateKeys = append(gateKeys, k)
 			}
 		}
 	}
@@ -110,6 +117,13 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 	})
 	for i, k := range keys {
 		ev.pre[k] = vals[i]
+	}
+	gates := make([]gate, len(gateKeys))
+	parallelFor(len(gateKeys), func(i int) {
+		gates[i].bare, gates[i].plain, gates[i].mtls = e.serverGate(m.wls[gateKeys[i].node], gateKeys[i].port)
+	})
+	for i, k := range gateKeys {
+		ev.gates[k] = gates[i]
 	}
 	for _, ts := range ev.eps {
 		for i := range ts {
@@ -193,13 +207,31 @@ func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClas
 	case tr == MTLS && pre[1] != 0:
 		return pre[1] == srvAllowed, ""
 	}
+	g, gated := ev.gates[nodePort{t.node, t.port}]
+	if gated && (tr == Plaintext || tr == MTLS) {
+		switch {
+		case g.bare:
+			return tr != MTLS, ""
+		case tr == Plaintext && !g.plain, tr == MTLS && !g.mtls:
+			return false, ""
+		}
+	} else {
+		gated = false
+	}
 	k := srvKey{t.node, t.port, tr}
 	ak := authzKey{k, di, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
 	if v, ok := ev.authz.Load(ak); ok {
 		r := v.(authzVal)
 		return r.ok, r.und
 	}
-	ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
+	var ok bool
+	var und string
+	if gated {
+		// The sidecar accepted it: AuthorizationPolicies decide (serverSide).
+		ok, und, _ = ev.m.e.authorize(t.w, t.port, tr, cl.rep, p)
+	} else {
+		ok, und, _ = ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
+	}
 	ev.authz.Store(ak, authzVal{ok, und})
 	return ok, und
 }

@@ -179,6 +179,7 @@ func TestServerAccepts(t *testing.T) {
 		e := New(m).e
 		for _, w := range e.wls {
 			if len(e.az.candidates(w)) > 0 {
+				checkGate(t, e, w)
 				continue
 			}
 			ports := []uint32{15021, 15090}
@@ -198,5 +199,31 @@ func TestServerAccepts(t *testing.T) {
 	}
 	if len(checked) < 3 {
 		t.Errorf("outcomes seen: %v; the meshes must exercise STRICT, DISABLE and PERMISSIVE", checked)
+	}
+}
+
+// checkGate checks serverGate followed by authorize against serverSide
+// for a workload AuthorizationPolicies may apply to, from a client of its
+// own namespace.
+func checkGate(t *testing.T, e *engine, w *mesh.Workload) {
+	t.Helper()
+	client := e.wlByNS[w.ID.Namespace][0]
+	for _, cp := range w.Ports {
+		bare, plain, mtls := e.serverGate(w, cp.Number)
+		for _, tr := range []Transport{Plaintext, MTLS} {
+			p := Probe{From: client.ID, ToWorkload: w.ID, Port: cp.Number}
+			want, _, _ := e.serverSide(w, cp.Number, tr, client, p)
+			var got bool
+			switch {
+			case bare:
+				got = tr != MTLS
+			case tr == Plaintext && !plain, tr == MTLS && !mtls:
+			default:
+				got, _, _ = e.authorize(w, cp.Number, tr, client, p)
+			}
+			if got != want {
+				t.Errorf("%s port %d, %s from %s: gate and authorize say %v, serverSide %v", w.ID, cp.Number, tr, client.ID, got, want)
+			}
+		}
 	}
 }
