@@ -367,14 +367,142 @@ func clientUnion(a, b *mesh.Mesh) []mesh.WorkloadID {
 // classified (see [ChangeKind]). Clients that are in the same class in
 // both meshes share their comparison, so the cost grows with the distinct
 // (before class, after class) pairs times the cells per client.
+//
+// The distinct pairs are compared on GOMAXPROCS goroutines.
 func Diff(before, after *Matrix) *Delta {
 	clients := clientUnion(before.s.Mesh(), after.s.Mesh())
-	b := newDeltaBuilder(before.s, after.s, clients)
+	type pair struct{ b, a mesh.WorkloadID }
+	var pairs []pair
+	index := map[pair]int{}
+	pairOf := make([]int, len(clients))
 	for i, id := range clients {
-		rb, ra := classRep(before, id), classRep(after, id)
-		b.set(i, rb.String()+"|"+ra.String(), func() []Change { return diffRows(row(before, rb), row(after, ra)) })
+		p := pair{classRep(before, id), classRep(after, id)}
+		k, ok := index[p]
+		if !ok {
+			k = len(pairs)
+			index[p] = k
+			pairs = append(pairs, p)
+		}
+		pairOf[i] = k
+	}
+	nodes := mergeNodes(before.nodes, after.nodes)
+	idx := make([][2]int32, len(nodes))
+	for k, n := range nodes {
+		idx[k] = [2]int32{-1, -1}
+		if i, ok := before.nodeIndex(n); ok {
+			idx[k][0] = i
+		}
+		if i, ok := after.nodeIndex(n); ok {
+			idx[k][1] = i
+		}
+	}
+	rows := make([][]Change, len(pairs))
+	parallelFor(len(pairs), func(i int) { rows[i] = diffClients(before, after, pairs[i].b, pairs[i].a, nodes, idx) })
+	b := newDeltaBuilder(before.s, after.s, clients)
+	for i := range clients {
+		p := pairs[pairOf[i]]
+		b.set(i, p.b.String()+"|"+p.a.String(), func() []Change { return rows[pairOf[i]] })
 	}
 	return b.done()
+}
+
+// mergeNodes returns the nodes of both matrices, in Node order (each
+// matrix's nodes are in that order), without repeats.
+func mergeNodes(a, b []Node) []Node {
+	out := make([]Node, 0, max(len(a), len(b)))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || i < len(a) && a[i].Compare(b[j]) < 0:
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].Compare(a[i]) < 0:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// diffClients is diffRows of client rb in before and ra in after (either
+// may be the zero ID), node by node, so that no whole row is held: nodes
+// lists the nodes of both matrices, idx their indexes in each (-1 when
+// absent). Where both matrices have the same slots on a node, cells are
+// built only where the codes differ.
+func diffClients(before, after *Matrix, rb, ra mesh.WorkloadID, nodes []Node, idx [][2]int32) []Change {
+	bi, bok := before.wlIndex[rb]
+	ai, aok := after.wlIndex[ra]
+	var bcl, acl int32
+	if bok {
+		bcl = before.classOf[bi]
+	}
+	if aok {
+		acl = after.classOf[ai]
+	}
+	var out []Change
+	var bc, ac []Cell
+	for k := range nodes {
+		bn, an := idx[k][0], idx[k][1]
+		if !bok {
+			bn = -1
+		}
+		if !aok {
+			an = -1
+		}
+		if bn >= 0 && an >= 0 && sameSlots(before, after, before.slotsOfNode[bn], after.slotsOfNode[an]) {
+			bs, as := before.slotsOfNode[bn], after.slotsOfNode[an]
+			for x := range bs {
+				cb, ca := before.code(bcl, bs[x]), after.code(acl, as[x])
+				if cb == ca {
+					continue // classify reads nothing else
+				}
+				b, _ := before.cell(bi, bcl, bs[x])
+				a, _ := after.cell(ai, acl, as[x])
+				switch {
+				case cb == 0:
+					out = append(out, changeOf(Added, a, Cell{}, a))
+				case ca == 0:
+					out = append(out, changeOf(Removed, b, b, Cell{}))
+				default:
+					if kind := classify(b, a); kind != 0 {
+						out = append(out, changeOf(kind, a, b, a))
+					}
+				}
+			}
+			continue
+		}
+		bc, ac = bc[:0], ac[:0]
+		if bn >= 0 {
+			bc = before.appendCells(bc, bi, bn)
+		}
+		if an >= 0 {
+			ac = after.appendCells(ac, ai, an)
+		}
+		if len(bc)+len(ac) > 0 {
+			out = append(out, diffRows(bc, ac)...)
+		}
+	}
+	return out
+}
+
+// sameSlots reports whether two lists of slots have the same keys (port,
+// host and dialled port; the node is the caller's), in order.
+func sameSlots(before, after *Matrix, bs, as []int32) bool {
+	if len(bs) != len(as) {
+		return false
+	}
+	for i := range bs {
+		x, y := &before.slots[bs[i]], &after.slots[as[i]]
+		dx, dy := &before.dests[x.dest], &after.dests[y.dest]
+		if x.port != y.port || dx.host != dy.host || dx.port != dy.port || dx.proto != dy.proto {
+			return false
+		}
+	}
+	return true
 }
 
 // classRep returns the first member of id's class in m, or the zero ID

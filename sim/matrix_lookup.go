@@ -25,20 +25,29 @@ func (m *Matrix) Lookup(from mesh.WorkloadID, to Node, port uint32) []Cell {
 		return nil
 	}
 	cl := m.classOf[wi]
-	slots := m.slotsOfNode[ni]
 	var out []Cell
-	for i, si := range slots {
+	for _, si := range m.slotsOfNode[ni] {
 		if port != 0 && m.slots[si].port != port {
 			continue
 		}
-		c, ok := m.cell(wi, cl, si)
-		if !ok {
-			continue
+		if c, ok := m.cell(wi, cl, si); ok {
+			if out == nil {
+				out = make([]Cell, 0, len(m.slotsOfNode[ni]))
+			}
+			out = append(out, c)
 		}
-		if out == nil {
-			out = make([]Cell, 0, len(slots)-i)
-		}
-		out = append(out, c)
 	}
 	return out
+}
+
+// appendCells appends the cells of client workload wi on node ni, in
+// Cells order.
+func (m *Matrix) appendCells(dst []Cell, wi, ni int32) []Cell {
+	cl := m.classOf[wi]
+	for _, si := range m.slotsOfNode[ni] {
+		if c, ok := m.cell(wi, cl, si); ok {
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
