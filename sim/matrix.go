@@ -302,14 +302,15 @@ type Matrix struct {
 
 	// The reachability graph between (group, view) pairs: gvAdj lists
 	// the nodes each pair's verdicts reach, sorted; gvSet is the union of
-	// their transports; gvCells counts the pair's cells; classGV lists
-	// the pairs a class uses whose gvSet is not empty (built on first
-	// use by a graph query: classGVs).
-	gvAdj     [][]adjEntry
-	gvSet     []TransportSet
-	gvCells   []int
-	classGV   [][]int32
-	classGVOK sync.Once
+	// their transports; gvCells counts the pair's cells. genGV and
+	// specialGV index the pairs classes use (gvsOf), built on first use by
+	// a graph query.
+	gvAdj       [][]adjEntry
+	gvSet       []TransportSet
+	gvCells     []int
+	genGV       [][]groupGV
+	specialGV   [][]groupGV
+	gvIndexOnce sync.Once
 
 	out outsideState
 }

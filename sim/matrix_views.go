@@ -219,21 +219,59 @@ func (m *Matrix) countCells() int {
 	return total
 }
 
-// classGVs returns, per class, the (group, view) pairs it uses whose
-// verdicts reach some node, computed on first use.
-func (m *Matrix) classGVs() [][]int32 {
-	m.classGVOK.Do(func() {
-		m.classGV = make([][]int32, len(m.classes))
-		parallelFor(len(m.classes), func(ci int) {
-			cl := m.classes[ci]
-			var list []int32
-			for _, g := range m.groups {
-				if gv := g.gv + g.viewOf(cl); m.gvSet[gv] != 0 {
-					list = append(list, gv)
-				}
+// gvsOf returns the (group, view) pairs class ci uses whose verdicts
+// reach some node, in group order. They are assembled from the pairs its
+// genericKey has in every group and the groups where the class is special
+// (gvIndex), so nothing of size classes × groups is kept.
+func (m *Matrix) gvsOf(ci int32) []int32 {
+	m.gvIndexOnce.Do(m.buildGVIndex)
+	gen, sp := m.genGV[m.classes[ci].generic], m.specialGV[ci]
+	out := make([]int32, 0, len(gen)+len(sp))
+	j := 0
+	for _, e := range gen {
+		for j < len(sp) && sp[j].g < e.g {
+			if m.gvSet[sp[j].gv] != 0 {
+				out = append(out, sp[j].gv)
 			}
-			m.classGV[ci] = list
-		})
-	})
-	return m.classGV
+			j++
+		}
+		if j < len(sp) && sp[j].g == e.g {
+			continue // special there: its own view, added above or below
+		}
+		out = append(out, e.gv)
+	}
+	for ; j < len(sp); j++ {
+		if m.gvSet[sp[j].gv] != 0 {
+			out = append(out, sp[j].gv)
+		}
+	}
+	return out
+}
+
+// groupGV is a (group, view) pair: the group's index and the pair's id.
+type groupGV struct{ g, gv int32 }
+
+// buildGVIndex lists, per genericKey, its (group, view) pairs that reach
+// some node, and per class the pairs of the groups where it is special
+// (all of them: gvsOf skips the generic pair there).
+func (m *Matrix) buildGVIndex() {
+	keys := int32(0)
+	for _, cl := range m.classes {
+		keys = max(keys, cl.generic+1)
+	}
+	m.genGV = make([][]groupGV, keys)
+	m.specialGV = make([][]groupGV, len(m.classes))
+	for gi, g := range m.groups {
+		for gk, v := range g.generic {
+			if v >= 0 && m.gvSet[g.gv+v] != 0 {
+				m.genGV[gk] = append(m.genGV[gk], groupGV{int32(gi), g.gv + v})
+			}
+		}
+		for id, v := range g.special {
+			m.specialGV[id] = append(m.specialGV[id], groupGV{int32(gi), g.gv + v})
+		}
+	}
+	for _, list := range m.specialGV {
+		slices.SortFunc(list, func(a, b groupGV) int { return int(a.g - b.g) })
+	}
 }

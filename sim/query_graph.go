@@ -30,7 +30,7 @@ func (m *Matrix) succ(n int32) []adjEntry {
 	}
 	sets := make([]TransportSet, len(m.nodes))
 	var nodes []int32
-	for _, gv := range m.classGVs()[m.classOf[n]] {
+	for _, gv := range m.gvsOf(m.classOf[n]) {
 		for _, a := range m.gvAdj[gv] {
 			if sets[a.node] == 0 {
 				nodes = append(nodes, a.node)
@@ -143,7 +143,7 @@ func (m *Matrix) bfs(src, dst int32, t Transport, maxHops int, blocked []bool, c
 				if !partial {
 					classDone[cl] = true
 				}
-				for _, gv := range m.classGVs()[cl] {
+				for _, gv := range m.gvsOf(cl) {
 					if gvDone[gv] || (t != NoTransport && !m.gvSet[gv].Has(t)) {
 						continue
 					}
@@ -247,7 +247,7 @@ func (m *Matrix) tarjan(t Transport) [][]int32 {
 			return []int32{nw + m.classOf[u]}
 		case u < nw+nc:
 			var out []int32
-			for _, gv := range m.classGVs()[u-nw] {
+			for _, gv := range m.gvsOf(u - nw) {
 				if t == NoTransport || m.gvSet[gv].Has(t) {
 					out = append(out, nw+nc+gv)
 				}
