@@ -257,10 +257,27 @@ func (s *Simulator) buildMatrix(naive bool) *Matrix {
 	ev.naive = naive
 	raws := make([]rawResult, len(jobs))
 	errs := make([]error, len(jobs))
-	parallelFor(len(jobs), func(i int) {
-		j := jobs[i]
-		grp := m.groups[j.g]
-		raws[i], errs[i] = ev.evaluate(m.classes[grp.reps[j.v]], grp.dests[j.local])
+	// One task per destination, over its group's views: they share a
+	// memo. Job (g, v, local) is at offset[g] + v*len(dests) + local.
+	type task struct{ g, local int32 }
+	var tasks []task
+	offset := make([]int, len(m.groups))
+	n := 0
+	for g, grp := range m.groups {
+		offset[g] = n
+		n += len(grp.reps) * len(grp.dests)
+		for l := range grp.dests {
+			tasks = append(tasks, task{int32(g), int32(l)})
+		}
+	}
+	parallelFor(len(tasks), func(i int) {
+		t := tasks[i]
+		grp := m.groups[t.g]
+		memo := newDestMemo()
+		for v, rep := range grp.reps {
+			k := offset[t.g] + v*len(grp.dests) + int(t.local)
+			raws[k], errs[k] = ev.evaluate(m.classes[rep], grp.dests[t.local], memo)
+		}
 	})
 	for _, err := range errs {
 		if err != nil {

@@ -7,7 +7,6 @@ package sim
 
 import (
 	"fmt"
-	"sync"
 )
 
 // evaluator holds what every probe of a matrix shares: the resolved
@@ -22,12 +21,6 @@ type evaluator struct {
 	pre   map[nodePort][2]uint8 // server decisions for plaintext and mTLS that do not read the client, filled before probing
 	gates map[nodePort]gate     // serverGate of the endpoints AuthorizationPolicies may apply to
 	cf    *classifier
-	// tls memoises clientTLS by destination, endpoint and what the
-	// DestinationRule lookup reads of the client (tlsKey).
-	tls sync.Map // tlsKey → Transport
-	// authz memoises the server decisions that read the client: by
-	// destination, endpoint, transport and the client's identity view.
-	authz sync.Map // authzKey → authzVal
 }
 
 // authzKey is a server decision under AuthorizationPolicies: the request
@@ -133,6 +126,32 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 	return ev
 }
 
+// destMemo holds the decisions the views of one destination share; the
+// matrix evaluates a destination's views in one task, so it needs no lock.
+type destMemo struct {
+	tls   map[tlsKey]Transport  // clientTLS, by tlsKey
+	authz map[authzKey]authzVal // the server decisions that read the client, by identity view
+	redir map[string]bool       // redirected, by the outbound interception annotations (clientClass.annotations)
+}
+
+func newDestMemo() *destMemo {
+	return &destMemo{tls: map[tlsKey]Transport{}, authz: map[authzKey]authzVal{}, redir: map[string]bool{}}
+}
+
+// redirected is engine.redirected for class cl: it reads only the
+// client's outbound annotations and the destination.
+func (ev *evaluator) redirected(cl *clientClass, d *dest, memo *destMemo) bool {
+	if ev.naive || cl.annotations == "" {
+		return ev.m.e.redirected(cl.rep, d)
+	}
+	if v, ok := memo.redir[cl.annotations]; ok {
+		return v
+	}
+	v := ev.m.e.redirected(cl.rep, d)
+	memo.redir[cl.annotations] = v
+	return v
+}
+
 // tlsKey is a clientTLS decision: destination, endpoint, and the
 // client's namespace and DestinationRule selector bits where the group's
 // context reads them ("" elsewhere). The DestinationRule lookup reads the
@@ -148,7 +167,7 @@ type tlsKey struct {
 }
 
 // wire is engine.wire for class cl, memoising the client TLS decision.
-func (ev *evaluator) wire(cl *clientClass, di int32, d *dest, kind routeKind, appT Transport, t evalTarget) Transport {
+func (ev *evaluator) wire(cl *clientClass, di int32, d *dest, kind routeKind, appT Transport, t evalTarget, memo *destMemo) Transport {
 	if kind != routeService || d.routed != nil || ev.naive {
 		tr, _ := ev.m.e.wire(cl.rep, d, kind, appT, t.w, t.port)
 		return tr
@@ -157,12 +176,10 @@ func (ev *evaluator) wire(cl *clientClass, di int32, d *dest, kind routeKind, ap
 	if dc := ev.m.groups[ev.m.dests[di].group].ctx; dc.names[cl.ns] || dc.drNS[cl.ns] {
 		k.dr = cl.ns + "\x00" + cl.drBits
 	}
-	var tr Transport
-	if v, ok := ev.tls.Load(k); ok {
-		tr = v.(Transport)
-	} else {
+	tr, ok := memo.tls[k]
+	if !ok {
 		tr, _ = ev.m.e.wire(cl.rep, d, kind, Plaintext, t.w, t.port)
-		ev.tls.Store(k, tr)
+		memo.tls[k] = tr
 	}
 	if tr == Plaintext && appT == TLS {
 		tr = TLS // engine.wire: the app's own TLS inside a plaintext cluster
@@ -192,7 +209,7 @@ func (m *Matrix) resolveDest(di int32) dest {
 // server decides what arrives at endpoint t of destination di over
 // transport tr from a client of class cl, dialled as p
 // (engine.serverSide).
-func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClass, p Probe) (bool, string) {
+func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClass, p Probe, memo *destMemo) (bool, string) {
 	if ev.naive {
 		ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
 		return ok, und
@@ -220,8 +237,7 @@ func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClas
 	}
 	k := srvKey{t.node, t.port, tr}
 	ak := authzKey{k, di, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
-	if v, ok := ev.authz.Load(ak); ok {
-		r := v.(authzVal)
+	if r, ok := memo.authz[ak]; ok {
 		return r.ok, r.und
 	}
 	var ok bool
@@ -232,13 +248,13 @@ func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClas
 	} else {
 		ok, und, _ = ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
 	}
-	ev.authz.Store(ak, authzVal{ok, und})
+	memo.authz[ak] = authzVal{ok, und}
 	return ok, und
 }
 
 // evaluate is Simulator.Probe of destination di from the representative
 // of class cl, reduced to one code per endpoint (see encode).
-func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
+func (ev *evaluator) evaluate(cl *clientClass, di int32, memo *destMemo) (rawResult, error) {
 	m, e := ev.m, ev.m.e
 	md := &m.dests[di]
 	client := cl.rep
@@ -259,7 +275,7 @@ func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
 	}
 	var rt route
 	if cl.injected {
-		rt = e.outboundIn(client, cl.scope, &d, p.Protocol, true)
+		rt = e.outboundQuiet(cl.scope, &d, ev.redirected(cl, &d, memo))
 		if rt.entry != nil {
 			r.via = rt.entry.Ref
 			d.route(rt.entry)
@@ -292,12 +308,12 @@ func (ev *evaluator) evaluate(cl *clientClass, di int32) (rawResult, error) {
 			r.eps = append(r.eps, rawEndpoint{node: t.node, port: t.port, code: encode(Result{}, false)})
 			continue
 		}
-		wt := ev.wire(cl, di, &d, rt.kind, appT, t)
-		okD, undD := ev.server(di, t, wt, cl, p)
-		okP, _ := ev.server(di, t, Plaintext, cl, p)
+		wt := ev.wire(cl, di, &d, rt.kind, appT, t, memo)
+		okD, undD := ev.server(di, t, wt, cl, p, memo)
+		okP, _ := ev.server(di, t, Plaintext, cl, p, memo)
 		okM := false
 		if hasIdentity {
-			okM, _ = ev.server(di, t, MTLS, cl, p)
+			okM, _ = ev.server(di, t, MTLS, cl, p, memo)
 		}
 		def := Result{Allowed: okD, Transport: wt, Undecided: undD}
 		r.eps = append(r.eps, rawEndpoint{node: t.node, port: t.port, code: encode(def, bare && okP) | accepts(okP, okM)})
