@@ -141,7 +141,7 @@ func newDestMemo() *destMemo {
 // redirected is engine.redirected for class cl: it reads only the
 // client's outbound annotations and the destination.
 func (ev *evaluator) redirected(cl *clientClass, d *dest, memo *destMemo) bool {
-	if ev.naive || cl.annotations == "" {
+	if ev.naive || cl.annotations == "" || memo == nil {
 		return ev.m.e.redirected(cl.rep, d)
 	}
 	if v, ok := memo.redir[cl.annotations]; ok {
@@ -168,7 +168,7 @@ type tlsKey struct {
 
 // wire is engine.wire for class cl, memoising the client TLS decision.
 func (ev *evaluator) wire(cl *clientClass, di int32, d *dest, kind routeKind, appT Transport, t evalTarget, memo *destMemo) Transport {
-	if kind != routeService || d.routed != nil || ev.naive {
+	if kind != routeService || d.routed != nil || ev.naive || memo == nil {
 		tr, _ := ev.m.e.wire(cl.rep, d, kind, appT, t.w, t.port)
 		return tr
 	}
@@ -235,25 +235,31 @@ func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClas
 	} else {
 		gated = false
 	}
-	k := srvKey{t.node, t.port, tr}
-	ak := authzKey{k, di, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
+	decide := func() (bool, string) {
+		if gated {
+			// The sidecar accepted it: AuthorizationPolicies decide (serverSide).
+			ok, und, _ := ev.m.e.authorize(t.w, t.port, tr, cl.rep, p)
+			return ok, und
+		}
+		ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
+		return ok, und
+	}
+	if memo == nil {
+		return decide()
+	}
+	ak := authzKey{srvKey{t.node, t.port, tr}, di, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
 	if r, ok := memo.authz[ak]; ok {
 		return r.ok, r.und
 	}
-	var ok bool
-	var und string
-	if gated {
-		// The sidecar accepted it: AuthorizationPolicies decide (serverSide).
-		ok, und, _ = ev.m.e.authorize(t.w, t.port, tr, cl.rep, p)
-	} else {
-		ok, und, _ = ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
-	}
+	ok, und := decide()
 	memo.authz[ak] = authzVal{ok, und}
 	return ok, und
 }
 
 // evaluate is Simulator.Probe of destination di from the representative
-// of class cl, reduced to one code per endpoint (see encode).
+// of class cl, reduced to one code per endpoint (see encode). memo holds
+// the decisions shared with the other views of di; nil decides each one
+// afresh (what-if probes, which have no views).
 func (ev *evaluator) evaluate(cl *clientClass, di int32, memo *destMemo) (rawResult, error) {
 	m, e := ev.m, ev.m.e
 	md := &m.dests[di]

@@ -240,12 +240,17 @@ func WhatIf(base *Matrix, after *mesh.Mesh) *Delta {
 			affected[destKey{d.host, d.port}] = true
 		}
 	}
-	afterDests := destinations(sa)
-	var aDests []destination // after destinations to probe for every client
-	for _, d := range afterDests {
+	am := &Matrix{s: sa, e: ea, wls: ea.wls, wlIndex: make(map[mesh.WorkloadID]int32, len(ea.wls))}
+	for i, w := range ea.wls {
+		am.wlIndex[w.ID] = int32(i)
+	}
+	am.collectDests()
+	afterDests := am.dests
+	var aDests []int32 // after destinations to probe for every client
+	for i, d := range afterDests {
 		if im.destAffected(ea, &d) || affected[destKey{d.host, d.port}] {
 			affected[destKey{d.host, d.port}] = true
-			aDests = append(aDests, d)
+			aDests = append(aDests, int32(i))
 		}
 	}
 	destNodes := map[Node]bool{} // the nodes their cells may land on, in base
@@ -268,6 +273,7 @@ func WhatIf(base *Matrix, after *mesh.Mesh) *Delta {
 	cf := newClassifier(ea)
 	type aclass struct {
 		rep  *mesh.Workload
+		cl   *clientClass
 		full bool
 		row  []Cell
 	}
@@ -275,36 +281,37 @@ func WhatIf(base *Matrix, after *mesh.Mesh) *Delta {
 	bySig := map[string]int{}
 	classOfAfter := map[mesh.WorkloadID]int{}
 	for _, w := range ea.wls {
-		sig, _ := cf.clientSignature(w)
+		sig, cl := cf.clientSignature(w)
 		ci, ok := bySig[sig]
 		if !ok {
 			ci = len(aclasses)
 			bySig[sig] = ci
-			aclasses = append(aclasses, &aclass{rep: w})
+			aclasses = append(aclasses, &aclass{rep: w, cl: cl})
 		}
 		aclasses[ci].full = aclasses[ci].full || full(w.ID)
 		classOfAfter[w.ID] = ci
 	}
-	type job struct{ class, dest int }
+	type job struct {
+		class int
+		dest  int32
+	}
 	var jobs []job
 	for ci, ac := range aclasses {
-		list := aDests
 		if ac.full {
-			list = afterDests
+			for di := range afterDests {
+				jobs = append(jobs, job{ci, int32(di)})
+			}
+			continue
 		}
-		for i := range list {
-			jobs = append(jobs, job{ci, i})
+		for _, di := range aDests {
+			jobs = append(jobs, job{ci, di})
 		}
 	}
+	ev := am.newEvaluator(cf)
 	results := make([][]Cell, len(jobs))
 	parallelFor(len(jobs), func(i int) {
 		j := jobs[i]
-		ac := aclasses[j.class]
-		list := aDests
-		if ac.full {
-			list = afterDests
-		}
-		results[i] = probeCells(sa, ea, ac.rep, &list[j.dest])
+		results[i] = ev.cells(aclasses[j.class].cl, j.dest)
 	})
 	for i, j := range jobs {
 		ac := aclasses[j.class]
@@ -395,39 +402,25 @@ func addDestNodes(e *engine, d *destination, nodes map[Node]bool) {
 	}
 }
 
-// probeCells probes d from client on s and returns the cells of the
-// verdict, as Matrix.Cells has them; nil when the probe fails (the matrix
-// reports those as errors and has no cells for them).
-func probeCells(s *Simulator, e *engine, client *mesh.Workload, d *destination) []Cell {
-	p := Probe{From: client.ID, To: d.host, Port: d.port, Protocol: d.proto}
-	v, err := s.Probe(p)
+// cells evaluates destination di from the representative of class cl
+// (evaluate, without memo) and returns the cells of the outcome, as
+// Matrix.Cells has them; nil when the probe fails (the matrix reports
+// those as errors and has no cells for them).
+func (ev *evaluator) cells(cl *clientClass, di int32) []Cell {
+	m := ev.m
+	d := &m.dests[di]
+	r, err := ev.evaluate(cl, di, nil)
 	if err != nil {
 		return nil
 	}
-	bare := !e.injected(client)
-	cell := func(to Node, port uint32, def, plain, mtls Result) Cell {
-		c := Cell{From: client.ID, To: to, Port: port, Via: v.Service, Host: d.host, ViaPort: d.port, Proto: d.proto,
-			Default: Outcome{Allowed: def.Allowed, Transport: def.Transport, Undecided: def.Undecided != ""}}
-		if def.Allowed {
-			c.Transports |= TransportSetOf(def.Transport)
+	out := make([]Cell, 0, len(r.eps))
+	for _, ep := range r.eps {
+		to := ExternalNode(strings.Clone(d.host))
+		if ep.node >= 0 {
+			to = WorkloadNode(m.wls[ep.node].ID)
 		}
-		if bare && plain.Allowed {
-			c.Transports |= TransportSetOf(Plaintext)
-		}
-		if plain.Allowed {
-			c.Accepts |= TransportSetOf(Plaintext)
-		}
-		if mtls.Allowed {
-			c.Accepts |= TransportSetOf(MTLS)
-		}
-		return c
-	}
-	if v.External {
-		return []Cell{cell(ExternalNode(strings.Clone(d.host)), d.port, v.Default, v.Plaintext, v.MTLS)}
-	}
-	out := make([]Cell, 0, len(v.Endpoints))
-	for _, ep := range v.Endpoints {
-		out = append(out, cell(WorkloadNode(ep.Workload), ep.TargetPort, ep.Default, ep.Plaintext, ep.MTLS))
+		out = append(out, Cell{From: cl.rep.ID, To: to, Port: ep.port, Via: r.via, Host: d.host, ViaPort: d.port, Proto: d.proto,
+			Default: codeOutcome(ep.code), Transports: codeTransports(ep.code), Accepts: codeAccepts(ep.code)})
 	}
 	return out
 }
