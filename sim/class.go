@@ -716,33 +716,36 @@ func (cl *clientClass) portView(b *strings.Builder, cf *classifier, g *destGroup
 			first = el
 		}
 		b.WriteByte('[')
-		for _, n := range dc.nss {
-			b.WriteString(g.hostView(el.byNS[n]))
-			b.WriteByte(';')
-		}
-		b.WriteString(g.hostView(el.byNS[wildcardNamespace]))
+		g.writeListenerView(b, el)
 		b.WriteByte(']')
 	}
 	b.WriteString("|catch-all:")
 	if cl.catchAll == nil {
 		b.WriteString("none")
 	} else {
-		for _, n := range dc.nss {
-			b.WriteString(g.hostView(cl.catchAll.byNS[n]))
-			b.WriteByte(';')
-		}
-		b.WriteString(g.hostView(cl.catchAll.byNS[wildcardNamespace]))
+		g.writeListenerView(b, cl.catchAll)
 	}
 	b.WriteString("|locked:")
 	locked := cf.e.portListenerKeys(first, cl.scope.configNS)
 	for _, k := range g.locks {
-		switch {
-		case k == "":
+		if k == "" {
 			b.WriteByte('-')
-		default:
+		} else {
 			b.WriteByte(boolByte(locked[k]))
 		}
 	}
+}
+
+// writeListenerView writes what egress listener el imports of the hosts
+// of g: its hosts for each namespace of the group's services, then for
+// "*" (T3: a service of namespace n is matched by the entries for n and
+// "*" only).
+func (g *destGroup) writeListenerView(b *strings.Builder, el *egressListener) {
+	for _, n := range g.ctx.nss {
+		b.WriteString(g.hostView(el.byNS[n]))
+		b.WriteByte(';')
+	}
+	b.WriteString(g.hostView(el.byNS[wildcardNamespace]))
 }
 
 // genericView is fullView where cl is not special in g: no port listener
@@ -758,7 +761,7 @@ func (cl *clientClass) genericView(g *destGroup) string {
 		b.WriteString("no catch-all")
 	} else {
 		for range g.ctx.nss {
-			b.WriteString("-;") // hostView(nil)
+			b.WriteString("-;") // writeListenerView: hostView(nil) for each namespace
 		}
 		b.WriteString(g.hostView(cl.catchAll.byNS[wildcardNamespace]))
 	}
@@ -785,11 +788,7 @@ func (cl *clientClass) fullView(cf *classifier, g *destGroup) string {
 		case cl.catchAll == nil:
 			b.WriteString("no catch-all")
 		default:
-			for _, n := range dc.nss {
-				b.WriteString(g.hostView(cl.catchAll.byNS[n]))
-				b.WriteByte(';')
-			}
-			b.WriteString(g.hostView(cl.catchAll.byNS[wildcardNamespace]))
+			g.writeListenerView(&b, cl.catchAll)
 		}
 		b.WriteByte('|')
 		if dc.names[cl.ns] {

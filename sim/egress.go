@@ -198,6 +198,17 @@ type registryService struct {
 	created time.Time
 }
 
+// serviceRegistry is Kubernetes Service s as a registry service (its
+// host is its FQDN).
+func serviceRegistry(s *service) registryService {
+	return registryService{host: s.host, ns: s.svc.Ref.Namespace, svc: s}
+}
+
+// entryRegistry is host h of ServiceEntry se as a registry service.
+func entryRegistry(se *mesh.ServiceEntry, h string) registryService {
+	return registryService{host: h, ns: se.Ref.Namespace, se: se, created: se.Created}
+}
+
 func (r *registryService) ref() mesh.Ref {
 	if r.svc != nil {
 		return r.svc.svc.Ref
@@ -434,9 +445,11 @@ func (e *engine) candidates(d *dest, ns string) [][]*registryService {
 	add := func(r *registryService) { byHost[r.host] = append(byHost[r.host], r) }
 	switch d.kind {
 	case destService:
-		add(&registryService{host: d.host, ns: d.svc.svc.Ref.Namespace, svc: d.svc})
+		r := serviceRegistry(d.svc)
+		add(&r)
 		for _, se := range e.seByHost[d.host] {
-			add(&registryService{host: d.host, ns: se.Ref.Namespace, se: se, created: se.Created})
+			r := entryRegistry(se, d.host)
+			add(&r)
 		}
 	case destServiceEntry:
 		for _, m := range d.entries {
@@ -450,7 +463,8 @@ func (e *engine) candidates(d *dest, ns string) [][]*registryService {
 				}
 			}
 			if h != "" {
-				add(&registryService{host: h, ns: m.se.Ref.Namespace, se: m.se, created: m.se.Created})
+				r := entryRegistry(m.se, h)
+				add(&r)
 			}
 		}
 	default:
@@ -483,14 +497,14 @@ func (e *engine) candidates(d *dest, ns string) [][]*registryService {
 func (e *engine) eachService(f func(*registryService) bool) {
 	var r registryService
 	for _, s := range e.services {
-		r = registryService{host: s.host, ns: s.svc.Ref.Namespace, svc: s}
+		r = serviceRegistry(s)
 		if !f(&r) {
 			return
 		}
 	}
 	for _, se := range e.entries {
 		for _, h := range se.Hosts {
-			r = registryService{host: h, ns: se.Ref.Namespace, se: se, created: se.Created}
+			r = entryRegistry(se, h)
 			if !f(&r) {
 				return
 			}
@@ -537,7 +551,8 @@ func (e *engine) scanPortListenerKeys(l *egressListener, configNS string) map[st
 	// namespaces it names (imports reads byNS[r.ns] and byNS["*"]).
 	for ns := range l.byNS {
 		for _, s := range e.svcByNS[ns] {
-			add(&registryService{host: s.host, ns: ns, svc: s})
+			r := serviceRegistry(s)
+			add(&r)
 		}
 	}
 	for _, se := range e.entries {
@@ -545,7 +560,8 @@ func (e *engine) scanPortListenerKeys(l *egressListener, configNS string) map[st
 			continue
 		}
 		for _, h := range se.Hosts {
-			add(&registryService{host: h, ns: se.Ref.Namespace, se: se, created: se.Created})
+			r := entryRegistry(se, h)
+			add(&r)
 		}
 	}
 	return keys

@@ -444,21 +444,12 @@ func (e *engine) serverSide(w *mesh.Workload, port uint32, t Transport, client *
 	return ok, undecided, append(steps, zSteps...)
 }
 
-// serverAccepts is serverSide for plaintext and for mTLS at an endpoint
-// whose server no AuthorizationPolicy may apply to (authorize allows
-// everything there): a server without a sidecar, or a port its sidecar
-// does not capture, hands the bytes to the app, which accepts plaintext
-// and cannot terminate mTLS; otherwise the PeerAuthentication mode decides
-// (serverAccept: STRICT refuses plaintext, DISABLE refuses mTLS).
-func (e *engine) serverAccepts(w *mesh.Workload, port uint32) (plain, mtls bool) {
-	_, plain, mtls = e.serverGate(w, port)
-	return plain, mtls
-}
-
 // serverGate is serverSide before AuthorizationPolicies, for plaintext and
-// mTLS: bare when the bytes reach the app without a sidecar (no
-// AuthorizationPolicy is enforced there), else whether the sidecar's
-// PeerAuthentication accepts each; what it accepts then meets authorize.
+// mTLS: bare when the bytes reach the app without a sidecar or through a
+// port it does not capture (the app accepts plaintext, cannot terminate
+// mTLS, and no AuthorizationPolicy is enforced), else whether the sidecar's
+// PeerAuthentication accepts each (serverAccept: STRICT refuses plaintext,
+// DISABLE refuses mTLS); what it accepts then meets authorize.
 func (e *engine) serverGate(w *mesh.Workload, port uint32) (bare, plain, mtls bool) {
 	if !e.injected(w) {
 		return true, true, false

@@ -77,7 +77,8 @@ func newIndex(m *mesh.Mesh) *index {
 				}
 			}
 		}
-		sv.alone = [][]*registryService{{{host: sv.host, ns: s.Ref.Namespace, svc: sv}}}
+		r := serviceRegistry(sv)
+		sv.alone = [][]*registryService{{&r}}
 		ix.svcByHost[sv.host] = sv
 		ix.services = append(ix.services, sv)
 		ix.svcByNS[s.Ref.Namespace] = append(ix.svcByNS[s.Ref.Namespace], sv)

@@ -14,24 +14,23 @@ import (
 // not depend on the client.
 type evaluator struct {
 	m     *Matrix
-	naive bool                  // decide every probe afresh: no precomputed or memoised decision
-	dests []dest                // per destination: its resolution, before any client routes it
-	eps   [][]evalTarget        // per destination: its endpoints when no ServiceEntry copy is routed to
-	noEP  []string              // per destination: why it has no endpoints
-	pre   map[nodePort][2]uint8 // server decisions for plaintext and mTLS that do not read the client, filled before probing
-	gates map[nodePort]gate     // serverGate of the endpoints AuthorizationPolicies may apply to
+	naive bool              // decide every probe afresh: no precomputed or memoised decision
+	dests []dest            // per destination: its resolution, before any client routes it
+	eps   [][]evalTarget    // per destination: its endpoints when no ServiceEntry copy is routed to
+	noEP  []string          // per destination: why it has no endpoints
+	gates map[nodePort]gate // serverGate of every endpoint of the destinations
 	cf    *classifier
 }
 
-// authzKey is a server decision under AuthorizationPolicies: the request
-// (destination di from a client whose policies see it as id) arriving at
-// an endpoint over a transport. The destination fixes everything else a
-// policy reads (host, port, protocol: authzRequest); identityView covers
-// what it reads of the client.
+// authzKey is a server decision under AuthorizationPolicies, within one
+// destination (which fixes everything else a policy reads: host, port,
+// protocol; authzRequest): the endpoint, the transport, and the client's
+// identityView, which covers what a policy reads of the client.
 type authzKey struct {
-	srvKey
-	di int32
-	id string
+	node int32
+	port uint32
+	t    Transport
+	id   string
 }
 
 type authzVal struct {
@@ -39,19 +38,11 @@ type authzVal struct {
 	und string
 }
 
-// evalTarget is an endpoint with its workload index.
+// evalTarget is an endpoint with its workload index and its gate.
 type evalTarget struct {
 	endpoint
 	node int32
-	pre  [2]uint8 // evaluator.pre of the endpoint, when known
-}
-
-// srvKey is a server-side decision: endpoint workload, container port and
-// transport.
-type srvKey struct {
-	node int32
-	port uint32
-	t    Transport
+	gate gate
 }
 
 // nodePort is an endpoint: a workload index and a container port.
@@ -60,23 +51,21 @@ type nodePort struct {
 	port uint32
 }
 
-// gate is engine.serverGate of an endpoint.
-type gate struct{ bare, plain, mtls bool }
+// gate is engine.serverGate of an endpoint, and whether an
+// AuthorizationPolicy may apply to its workload (authz.candidates).
+type gate struct {
+	known                    bool
+	bare, plain, mtls, authz bool
+}
 
-// Server-side decisions in evaluator.pre.
-const (
-	srvDenied  = 1
-	srvAllowed = 2
-)
-
-// newEvaluator resolves every destination of m and decides, for every
-// endpoint whose server has no AuthorizationPolicy that may apply, whether
-// it accepts plaintext and mTLS: those decisions do not read the client.
+// newEvaluator resolves every destination of m and computes the gate of
+// every endpoint: what its server does with plaintext and mTLS before
+// AuthorizationPolicies, which does not read the client.
 func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 	e := m.e
 	ev := &evaluator{m: m, dests: make([]dest, len(m.dests)), eps: make([][]evalTarget, len(m.dests)), noEP: make([]string, len(m.dests)),
-		pre: map[nodePort][2]uint8{}, gates: map[nodePort]gate{}, cf: cf}
-	var keys, gateKeys []nodePort
+		gates: map[nodePort]gate{}, cf: cf}
+	var keys []nodePort
 	for i := range m.dests {
 		d := m.resolveDest(int32(i))
 		ev.dests[i] = d
@@ -85,42 +74,25 @@ func (m *Matrix) newEvaluator(cf *classifier) *evaluator {
 		for _, t := range ts {
 			node := m.wlIndex[t.w.ID]
 			ev.eps[i] = append(ev.eps[i], evalTarget{endpoint: t, node: node})
-			k := nodePort{node, t.port}
-			if len(e.az.candidates(t.w)) == 0 {
-				if _, ok := ev.pre[k]; !ok {
-					ev.pre[k] = [2]uint8{}
-					keys = append(keys, k)
-				}
-			} else if _, ok := ev.gates[k]; !ok {
-				ev.gates[k] = gate{}
-				gateKeys = append(gateKeys, k)
+			if k := (nodePort{node, t.port}); !ev.gates[k].known {
+				ev.gates[k] = gate{known: true}
+				keys = append(keys, k)
 			}
 		}
 	}
-	vals := make([][2]uint8, len(keys))
-	dec := func(ok bool) uint8 {
-		if ok {
-			return srvAllowed
-		}
-		return srvDenied
-	}
+	gates := make([]gate, len(keys))
 	parallelFor(len(keys), func(i int) {
-		plain, mtls := e.serverAccepts(m.wls[keys[i].node], keys[i].port)
-		vals[i] = [2]uint8{dec(plain), dec(mtls)}
+		w := m.wls[keys[i].node]
+		g := gate{known: true, authz: len(e.az.candidates(w)) > 0}
+		g.bare, g.plain, g.mtls = e.serverGate(w, keys[i].port)
+		gates[i] = g
 	})
 	for i, k := range keys {
-		ev.pre[k] = vals[i]
-	}
-	gates := make([]gate, len(gateKeys))
-	parallelFor(len(gateKeys), func(i int) {
-		gates[i].bare, gates[i].plain, gates[i].mtls = e.serverGate(m.wls[gateKeys[i].node], gateKeys[i].port)
-	})
-	for i, k := range gateKeys {
 		ev.gates[k] = gates[i]
 	}
 	for _, ts := range ev.eps {
 		for i := range ts {
-			ts[i].pre = ev.pre[nodePort{ts[i].node, ts[i].port}]
+			ts[i].gate = ev.gates[nodePort{ts[i].node, ts[i].port}]
 		}
 	}
 	return ev
@@ -152,15 +124,14 @@ func (ev *evaluator) redirected(cl *clientClass, d *dest, memo *destMemo) bool {
 	return v
 }
 
-// tlsKey is a clientTLS decision: destination, endpoint, and the
-// client's namespace and DestinationRule selector bits where the group's
-// context reads them ("" elsewhere). The DestinationRule lookup reads the
+// tlsKey is a clientTLS decision within one destination: the endpoint,
+// and the client's namespace and DestinationRule selector bits where the
+// group's context reads them ("" elsewhere). The DestinationRule lookup reads the
 // client's namespace (its own rules, then the exportTo of the service's
 // and the root namespace's) and its labels through the selectors of its
 // namespace's rules (destrule.go lookup); a namespace in neither
 // destContext.names nor drNS looks up like every other such namespace.
 type tlsKey struct {
-	di   int32
 	node int32
 	port uint32
 	dr   string
@@ -172,7 +143,7 @@ func (ev *evaluator) wire(cl *clientClass, di int32, d *dest, kind routeKind, ap
 		tr, _ := ev.m.e.wire(cl.rep, d, kind, appT, t.w, t.port)
 		return tr
 	}
-	k := tlsKey{di: di, node: t.node, port: t.port}
+	k := tlsKey{node: t.node, port: t.port}
 	if dc := ev.m.groups[ev.m.dests[di].group].ctx; dc.names[cl.ns] || dc.drNS[cl.ns] {
 		k.dr = cl.ns + "\x00" + cl.drBits
 	}
@@ -206,34 +177,29 @@ func (m *Matrix) resolveDest(di int32) dest {
 	return d
 }
 
-// server decides what arrives at endpoint t of destination di over
-// transport tr from a client of class cl, dialled as p
-// (engine.serverSide).
-func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClass, p Probe, memo *destMemo) (bool, string) {
+// server decides what arrives at endpoint t over transport tr from a
+// client of class cl, dialled as p (engine.serverSide): from the
+// endpoint's gate where it decides, else through authorize (or serverSide,
+// for TLS), memoised by the client's identity view.
+func (ev *evaluator) server(t evalTarget, tr Transport, cl *clientClass, p Probe, memo *destMemo) (bool, string) {
 	if ev.naive {
 		ok, und, _ := ev.m.e.serverSide(t.w, t.port, tr, cl.rep, p)
 		return ok, und
 	}
-	pre := t.pre
-	if pre == ([2]uint8{}) {
-		pre = ev.pre[nodePort{t.node, t.port}] // an endpoint of a routed ServiceEntry copy
+	g := t.gate
+	if !g.known {
+		g = ev.gates[nodePort{t.node, t.port}] // an endpoint of a routed ServiceEntry copy
 	}
-	switch {
-	case tr == Plaintext && pre[0] != 0:
-		return pre[0] == srvAllowed, ""
-	case tr == MTLS && pre[1] != 0:
-		return pre[1] == srvAllowed, ""
-	}
-	g, gated := ev.gates[nodePort{t.node, t.port}]
-	if gated && (tr == Plaintext || tr == MTLS) {
+	gated := g.known && (tr == Plaintext || tr == MTLS)
+	if gated {
 		switch {
 		case g.bare:
-			return tr != MTLS, ""
+			return tr != MTLS, "" // no sidecar to enforce a policy
 		case tr == Plaintext && !g.plain, tr == MTLS && !g.mtls:
 			return false, ""
+		case !g.authz:
+			return true, "" // authorize allows what no policy applies to
 		}
-	} else {
-		gated = false
 	}
 	decide := func() (bool, string) {
 		if gated {
@@ -247,7 +213,7 @@ func (ev *evaluator) server(di int32, t evalTarget, tr Transport, cl *clientClas
 	if memo == nil {
 		return decide()
 	}
-	ak := authzKey{srvKey{t.node, t.port, tr}, di, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
+	ak := authzKey{t.node, t.port, tr, ev.cf.identityView(cl, []string{t.w.ID.Namespace})}
 	if r, ok := memo.authz[ak]; ok {
 		return r.ok, r.und
 	}
@@ -315,11 +281,11 @@ func (ev *evaluator) evaluate(cl *clientClass, di int32, memo *destMemo) (rawRes
 			continue
 		}
 		wt := ev.wire(cl, di, &d, rt.kind, appT, t, memo)
-		okD, undD := ev.server(di, t, wt, cl, p, memo)
-		okP, _ := ev.server(di, t, Plaintext, cl, p, memo)
+		okD, undD := ev.server(t, wt, cl, p, memo)
+		okP, _ := ev.server(t, Plaintext, cl, p, memo)
 		okM := false
 		if hasIdentity {
-			okM, _ = ev.server(di, t, MTLS, cl, p, memo)
+			okM, _ = ev.server(t, MTLS, cl, p, memo)
 		}
 		def := Result{Allowed: okD, Transport: wt, Undecided: undD}
 		r.eps = append(r.eps, rawEndpoint{node: t.node, port: t.port, code: encode(def, bare && okP) | accepts(okP, okM)})

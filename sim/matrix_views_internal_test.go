@@ -147,10 +147,11 @@ func TestIdentityTables(t *testing.T) {
 	}
 }
 
-// TestServerAccepts checks serverAccepts against serverSide for every
-// container port of every workload without AuthorizationPolicies, on a
-// generated mesh and on the seed scenarios.
-func TestServerAccepts(t *testing.T) {
+// TestServerGate checks serverGate against serverSide for every container
+// port of every workload: alone where no AuthorizationPolicy may apply,
+// followed by authorize elsewhere (checkGate), on a generated mesh and on
+// the seed scenarios.
+func TestServerGate(t *testing.T) {
 	t.Parallel()
 	var meshes []*mesh.Mesh
 	gm, err := meshgen.Generate(meshgen.Options{Workloads: 400, Seed: 9}).Mesh()
@@ -187,11 +188,11 @@ func TestServerAccepts(t *testing.T) {
 				ports = append(ports, cp.Number)
 			}
 			for _, port := range ports {
-				plain, mtls := e.serverAccepts(w, port)
+				_, plain, mtls := e.serverGate(w, port)
 				wantP, _, _ := e.serverSide(w, port, Plaintext, nil, Probe{})
 				wantM, _, _ := e.serverSide(w, port, MTLS, nil, Probe{})
 				if plain != wantP || mtls != wantM {
-					t.Errorf("%s port %d: serverAccepts = %v, %v; serverSide says %v, %v", w.ID, port, plain, mtls, wantP, wantM)
+					t.Errorf("%s port %d: serverGate accepts plaintext %v, mTLS %v; serverSide says %v, %v", w.ID, port, plain, mtls, wantP, wantM)
 				}
 				checked[[2]bool{plain, mtls}]++
 			}

@@ -36,25 +36,13 @@ type route struct {
 // exclusions (§6), the Sidecar scope (T2, T3, exportTo), and the outbound
 // traffic policy for unknown destinations (T4).
 func (e *engine) outbound(client *mesh.Workload, d *dest, proto Protocol) route {
-	return e.outboundIn(client, nil, d, proto, false)
-}
-
-// outboundIn is outbound with client's Sidecar scope sc, when the caller
-// has it (nil: computed here). When quiet, it decides the same route
-// without its steps.
-func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, proto Protocol, quiet bool) route {
-	if sc == nil {
-		sc = e.scopeFor(client)
-	}
-	if quiet {
-		return e.outboundQuiet(sc, d, e.redirected(client, d))
-	}
 	// T4 row 1: traffic iptables does not redirect never meets Envoy.
 	captured, st := e.intercepted(client, d)
 	steps := []Step{st}
 	if !captured {
 		return route{kind: routeBypass, steps: steps}
 	}
+	sc := e.scopeFor(client)
 	steps = append(steps, sc.step)
 
 	// T4 row 2: a listener of the scope carries the connection.
@@ -125,8 +113,9 @@ func (e *engine) outboundIn(client *mesh.Workload, sc *sidecarScope, d *dest, pr
 	return route{kind: routePassthrough, steps: append(steps, st)}
 }
 
-// outboundQuiet is outboundIn's decision without steps, for a connection
-// iptables redirects to the sidecar or not (captured: redirected).
+// outboundQuiet is outbound's decision without steps, for a client with
+// scope sc whose connection iptables redirects to the sidecar or not
+// (captured: redirected).
 func (e *engine) outboundQuiet(sc *sidecarScope, d *dest, captured bool) route {
 	if !captured {
 		return route{kind: routeBypass}
@@ -140,7 +129,7 @@ func (e *engine) outboundQuiet(sc *sidecarScope, d *dest, captured bool) route {
 }
 
 // unknownRoute is what a proxy with scope sc does with a destination no
-// listener of sc carries (T4 rows 3-6; see outboundIn for the sources).
+// listener of sc carries (T4 rows 3-6; see outbound for the sources).
 func unknownRoute(sc *sidecarScope) routeKind {
 	if sc.outbound == mesh.OutboundRegistryOnly {
 		return routeBlackhole
@@ -273,7 +262,9 @@ func (e *engine) lookupIn(sc *sidecarScope, d *dest, x *lookupWhy) (r *registryS
 		if len(portLs) > 0 {
 			key := chosen.listenerKey(proto)
 			if locked := e.portListenerKeys(portLs[0], sc.configNS); locked[key] {
-				x.add(fmt.Sprintf("%s owns the listener %s:%d, and the catch-all listener adds nothing to it, so %s gets no route there", portLs[0].name(), key, d.port, chosen))
+				if x != nil {
+					x.add(fmt.Sprintf("%s owns the listener %s:%d, and the catch-all listener adds nothing to it, so %s gets no route there", portLs[0].name(), key, d.port, chosen))
+				}
 				continue
 			}
 		}

@@ -125,8 +125,8 @@ func runOutbound(t *testing.T, tc outboundCase) {
 	}
 	rt := e.outbound(client, d, p.Protocol)
 	// The matrix asks for the same decision without its steps.
-	if q := e.outboundIn(client, nil, d, p.Protocol, true); q.kind != rt.kind || q.entry != rt.entry || q.steps != nil {
-		t.Errorf("outboundIn(quiet) = %s via %v with %d steps, outbound = %s via %v (%s)", kindNames[q.kind], q.entry, len(q.steps), kindNames[rt.kind], rt.entry, tc.reason)
+	if q := e.outboundQuiet(e.scopeFor(client), d, e.redirected(client, d)); q.kind != rt.kind || q.entry != rt.entry || q.steps != nil {
+		t.Errorf("outboundQuiet = %s via %v with %d steps, outbound = %s via %v (%s)", kindNames[q.kind], q.entry, len(q.steps), kindNames[rt.kind], rt.entry, tc.reason)
 	}
 	var b2 strings.Builder
 	for _, s := range rt.steps {
